@@ -1,0 +1,1 @@
+"""hubpulse: open-model landscape answers for Slack."""

@@ -1,0 +1,119 @@
+"""Pure functions over the model tree: roots, ancestors and chains.
+
+The Hub names direct parents only, so everything here walks parent links. Links can be
+missing (a parent repo was deleted) or cyclic (two cards naming each other); both are
+reported and never followed forever.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+MAX_CHAIN = 64
+
+
+@dataclass
+class Tree:
+    """Roots and ancestors of every model that has parents."""
+
+    roots: dict[str, tuple[str, ...]]
+    ancestors: dict[str, frozenset[str]]
+    cycles: list[tuple[str, str]] = field(default_factory=list)
+
+    def roots_of(self, model_id: str) -> tuple[str, ...]:
+        return self.roots.get(model_id, (model_id,))
+
+
+def build_tree(parents: Mapping[str, Sequence[str]]) -> Tree:
+    """Resolve every model's roots and ancestor set in one iterative depth-first pass.
+
+    A parent that is not a key of ``parents`` is a root (it may be missing from the Hub; its id
+    still names its org). A back edge closes a cycle: it is recorded in ``cycles`` and ignored,
+    so a model on a cycle is rooted where the cycle was entered.
+    """
+    roots: dict[str, tuple[str, ...]] = {}
+    ancestors: dict[str, frozenset[str]] = {}
+    cycles: list[tuple[str, str]] = []
+    empty: frozenset[str] = frozenset()
+    for start in parents:
+        if start in roots:
+            continue
+        on_path = {start}
+        stack = [(start, iter(parents[start]))]
+        while stack:
+            node, pending = stack[-1]
+            for parent in pending:
+                if parent in roots or parent not in parents:
+                    continue
+                if parent in on_path:
+                    cycles.append((node, parent))
+                    continue
+                on_path.add(parent)
+                stack.append((parent, iter(parents[parent])))
+                break
+            else:
+                stack.pop()
+                on_path.discard(node)
+                found: set[str] = set()
+                above: set[str] = set()
+                for parent in parents[node]:
+                    if parent in roots:
+                        found.update(roots[parent])
+                        above.add(parent)
+                        above.update(ancestors.get(parent, empty))
+                    elif parent not in parents and parent != node:
+                        found.add(parent)
+                        above.add(parent)
+                roots[node] = tuple(sorted(found)) if found else (node,)
+                if above:
+                    ancestors[node] = frozenset(above)
+    return Tree(roots, ancestors, cycles)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One link of a chain: ``model`` is a ``relation`` of ``parent``."""
+
+    model: str
+    parent: str
+    relation: str
+    other_parents: tuple[str, ...] = ()
+
+
+@dataclass
+class Chain:
+    steps: list[Step]
+    cycle_at: str | None = None
+    truncated: bool = False
+
+    @property
+    def root(self) -> str | None:
+        return self.steps[-1].parent if self.steps else None
+
+
+def walk_up(
+    model_id: str,
+    parents_of: Callable[[str], Sequence[tuple[str, str]]],
+    limit: int = MAX_CHAIN,
+) -> Chain:
+    """The chain from ``model_id`` to its root through each model's first parent.
+
+    ``parents_of(m)`` gives ``(parent, relation)`` pairs, first parent first; a merge's other
+    parents are kept on the step. Stops at a cycle (``cycle_at``) or after ``limit`` links.
+    """
+    steps: list[Step] = []
+    seen = {model_id}
+    current = model_id
+    while True:
+        links = list(parents_of(current))
+        if not links:
+            return Chain(steps)
+        parent, relation = links[0]
+        steps.append(Step(current, parent, relation, tuple(p for p, _ in links[1:])))
+        if parent in seen:
+            return Chain(steps, cycle_at=parent)
+        if len(steps) >= limit:
+            return Chain(steps, truncated=True)
+        seen.add(parent)
+        current = parent

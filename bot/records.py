@@ -1,0 +1,191 @@
+"""Pure transforms from Hub model records to the rows hubpulse stores.
+
+The input is what ``huggingface_hub`` returns (``ModelInfo``) or the raw JSON dict of the Hub
+API; both are read defensively because real records often lack fields.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+RELATIONS = ("finetune", "quantized", "adapter", "merge")
+UNKNOWN_RELATION = "unknown"
+
+QUANTIZATION_TAGS = frozenset(
+    {"gguf", "gptq", "awq", "exl2", "mlx", "bitsandbytes", "4-bit", "8-bit", "quantized"}
+)
+QUANTIZATION_SUFFIXES = ("-gguf", "-gptq", "-awq", "-exl2", "-mlx", "-4bit", "-8bit", "-int4")
+
+
+@dataclass(frozen=True)
+class Edge:
+    child: str
+    parent: str
+    relation: str
+
+
+@dataclass
+class ModelRecord:
+    """One model as seen in one crawl."""
+
+    id: str
+    author: str
+    created_at: datetime | None
+    pipeline_tag: str | None
+    library: str | None
+    license: str | None
+    gated: str
+    tags: list[str]
+    downloads: int
+    downloads_all_time: int | None
+    likes: int
+    trending_score: float | None
+    children_count: int | None
+    parents: list[Edge] = field(default_factory=list)
+
+    @property
+    def looks_quantized(self) -> bool:
+        """True for quantized re-uploads, whatever relation the Hub inferred.
+
+        The Hub's inference is imperfect (GGUF repos tagged ``finetune`` are common), so the
+        repo's own tags and name are consulted too.
+        """
+        if any(edge.relation == "quantized" for edge in self.parents):
+            return True
+        if QUANTIZATION_TAGS.intersection(tag.lower() for tag in self.tags):
+            return True
+        return self.id.lower().endswith(QUANTIZATION_SUFFIXES)
+
+
+def _get(record: Any, snake: str, camel: str | None = None) -> Any:
+    if isinstance(record, Mapping):
+        if camel is not None and camel in record:
+            return record[camel]
+        return record.get(snake)
+    value = getattr(record, snake, None)
+    if value is None and camel is not None:
+        value = getattr(record, camel, None)
+    return value
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _int(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _float(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def children_total(value: Any) -> int | None:
+    """``childrenModelCount`` is an int on the Hub; some dumps give counts per relation."""
+    if isinstance(value, Mapping):
+        counts = [_int(v) for v in value.values()]
+        return sum(c for c in counts if c is not None)
+    return _int(value)
+
+
+def parse_parents(model_id: str, tags: Iterable[str], base_models: Any = None) -> list[Edge]:
+    """Direct parents from ``base_model:<relation>:<id>`` tags, else from ``baseModels``.
+
+    A bare ``base_model:<id>`` tag with no relation tag beside it gives relation ``unknown``.
+    Self-references are dropped.
+    """
+    with_relation: dict[str, str] = {}
+    bare: list[str] = []
+    for tag in tags:
+        if not tag.startswith("base_model:"):
+            continue
+        rest = tag[len("base_model:") :]
+        head, sep, tail = rest.partition(":")
+        if sep and head in RELATIONS and "/" in tail:
+            with_relation.setdefault(tail, head)
+        elif "/" in rest and ":" not in rest:
+            bare.append(rest)
+    if not with_relation and not bare and isinstance(base_models, Mapping):
+        relation = base_models.get("relation")
+        relation = relation if relation in RELATIONS else UNKNOWN_RELATION
+        for item in base_models.get("models") or ():
+            parent = item.get("id") if isinstance(item, Mapping) else None
+            if isinstance(parent, str) and "/" in parent:
+                with_relation.setdefault(parent, relation)
+    edges = [Edge(model_id, parent, relation) for parent, relation in with_relation.items()]
+    edges += [
+        Edge(model_id, parent, UNKNOWN_RELATION)
+        for parent in dict.fromkeys(bare)
+        if parent not in with_relation
+    ]
+    return [edge for edge in edges if edge.parent != model_id]
+
+
+def _license(tags: list[str], card_data: Any) -> str | None:
+    for tag in tags:
+        if tag.startswith("license:"):
+            return tag[len("license:") :] or None
+    if isinstance(card_data, Mapping):
+        value = card_data.get("license")
+    else:
+        value = getattr(card_data, "license", None)
+    return value if isinstance(value, str) and value else None
+
+
+def _gated(value: Any) -> str:
+    if value in (None, False, "false", "False"):
+        return "false"
+    if value is True:
+        return "true"
+    return str(value)[:16]
+
+
+def to_record(raw: Any) -> ModelRecord:
+    """One ``ModelInfo`` (or raw Hub JSON dict) as a ``ModelRecord``."""
+    model_id = str(_get(raw, "id") or _get(raw, "modelId", "modelId") or "")
+    if "/" not in model_id:
+        raise ValueError(f"not a namespaced model id: {model_id!r}")
+    tags = [str(t) for t in (_get(raw, "tags") or ())]
+    author = _get(raw, "author") or model_id.split("/", 1)[0]
+    return ModelRecord(
+        id=model_id,
+        author=str(author),
+        created_at=parse_datetime(_get(raw, "created_at", "createdAt")),
+        pipeline_tag=_get(raw, "pipeline_tag") or None,
+        library=_get(raw, "library_name") or None,
+        license=_license(tags, _get(raw, "card_data", "cardData")),
+        gated=_gated(_get(raw, "gated")),
+        tags=tags,
+        downloads=_int(_get(raw, "downloads")) or 0,
+        downloads_all_time=_int(_get(raw, "downloads_all_time", "downloadsAllTime")),
+        likes=_int(_get(raw, "likes")) or 0,
+        trending_score=_float(_get(raw, "trending_score", "trendingScore")),
+        children_count=children_total(_get(raw, "children_model_count", "childrenModelCount")),
+        parents=parse_parents(model_id, tags, _get(raw, "base_models", "baseModels")),
+    )
+
+
+def tags_json(tags: list[str]) -> str:
+    return json.dumps(tags, separators=(",", ":"))
