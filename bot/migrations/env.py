@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import bot.slack_tables  # noqa: F401  (registers the Slack tables)
 from bot.schema import metadata
 
 engine = context.config.attributes["engine"]
