@@ -78,6 +78,7 @@ snapshots = Table(
     Column("previous_snapshot_id", Integer),
     Column("note", Text, nullable=False, default=""),
     Column("error", Text),
+    sqlite_autoincrement=True,
 )
 
 model_stats = Table(
@@ -99,7 +100,8 @@ model_stats = Table(
     Column("weekly_basis", String(16)),
     Column("children_count", Integer),
     Column("family", ORG_ID),
-    Index("ix_model_stats_model_id", "model_id"),
+    # The key is the table on SQLite: a year of daily history stays under 1 GiB (migration 0004).
+    sqlite_with_rowid=False,
 )
 
 lineage_edges = Table(
@@ -147,4 +149,5 @@ lineage_stats = Table(
     Column("unknown", Integer, nullable=False, default=0),
     Column("descendant_downloads", BigInteger, nullable=False, default=0),
     Column("top_descendants", Text, nullable=False, default="[]"),
+    sqlite_with_rowid=False,
 )

@@ -78,6 +78,7 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_snapshots")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("snapshots", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_snapshots_status"), ["status"], unique=False)
