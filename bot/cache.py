@@ -261,6 +261,36 @@ class Cache:
                 ).first()
         return _model(row) if row else None
 
+    def models_named(self, model_ids: Iterable[str]) -> list[Model]:
+        """Models whose id is one of ``model_ids`` in any case (an index lookup on id_lower)."""
+        m = schema.models
+        lowered = list({model_id.lower() for model_id in model_ids})
+        if not lowered:
+            return []
+        with self.engine.connect() as c:
+            rows = c.execute(select(m).where(m.c.id_lower.in_(lowered)).order_by(m.c.id))
+            return [_model(row) for row in rows]
+
+    def author_named(self, snapshot_id: int, name: str) -> str | None:
+        """The Hub author spelled ``name`` in any case: one of the snapshot's org rows, else
+        an exact author with stored models."""
+        a, m = schema.aggregates, schema.models
+        with self.engine.connect() as c:
+            key = c.execute(
+                select(a.c.key)
+                .where(
+                    a.c.snapshot_id == snapshot_id,
+                    a.c.attribution == "publisher",
+                    a.c.level == "org",
+                    func.lower(a.c.key) == name.lower(),
+                )
+                .order_by(a.c.rank)
+                .limit(1)
+            ).scalar()
+            if key is None:
+                key = c.execute(select(m.c.author).where(m.c.author == name).limit(1)).scalar()
+        return str(key) if key is not None else None
+
     def models(self, model_ids: Iterable[str]) -> dict[str, Model]:
         m = schema.models
         ids = list(model_ids)
@@ -291,12 +321,17 @@ class Cache:
     def top_models(
         self, snapshot_id: int, author: str, limit: int = 5
     ) -> list[tuple[Model, ModelStat]]:
-        """An org's models in a snapshot, most downloaded first."""
+        """An org's models in a snapshot, most downloaded first.
+
+        The org's ids come from the author index in a subquery, so the stats are read by
+        primary key: joining on the author directly lets SQLite scan the whole snapshot.
+        """
         m, st = schema.models, schema.model_stats
+        own = select(m.c.id).where(m.c.author == author)
         query = (
             select(m, *[col for col in st.c if col.name not in ("snapshot_id",)])
             .join(st, and_(st.c.model_id == m.c.id, st.c.snapshot_id == snapshot_id))
-            .where(m.c.author == author)
+            .where(st.c.model_id.in_(own))
             .order_by(st.c.downloads.desc(), m.c.id)
             .limit(limit)
         )

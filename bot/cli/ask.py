@@ -1,0 +1,50 @@
+"""``hubpulse ask "/share qwen"``: any slash command's answer, in the terminal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from bot.cache import Cache
+from bot.cli.base import CliError, main, open_store, settings, user_errors
+from commands.base import Context
+from commands.dispatch import dispatch
+
+
+@main.command()
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help='Print the Slack payload {"text", "blocks"}.')
+@click.option(
+    "--chart",
+    "chart_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the answer's chart (PNG) to this file.",
+)
+@user_errors
+def ask(text: str, as_json: bool, chart_path: Path | None) -> None:
+    """Answer a slash command from the local cache, as Slack would.
+
+    TEXT is the command line, e.g. "/share qwen" or "/lineage cogito".
+    """
+    engine = open_store(settings())
+    try:
+        context = Context(Cache(engine), engine, want_chart=chart_path is not None)
+        answer = dispatch(text, context)
+    finally:
+        engine.dispose()
+    if as_json:
+        click.echo(json.dumps(answer.payload(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(answer.text)
+    if chart_path is None:
+        return
+    if answer.chart is None:
+        click.echo("This answer has no chart; nothing written.", err=True)
+        return
+    try:
+        chart_path.write_bytes(answer.chart.png)
+    except OSError as exc:
+        raise CliError(f"cannot write the chart to {chart_path}: {exc.strerror}") from None
+    click.echo(f"Chart written to {chart_path} ({answer.chart.title}).", err=True)

@@ -1,0 +1,236 @@
+"""``/lineage``: what a model is built on, up to its root, and what is built on it.
+
+Chains follow each model's first parent (a merge names its other parents on the way) and stop
+at a cycle or a missing parent, which are both reported. Descendants are summarised from the
+snapshot's precomputed lineage stats, so a family of 150,000 repos costs one row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.aggregates import LINEAGE, ORG, org_of
+from bot.cache import Cache, LineageStat, Model, ModelStat, Snapshot
+from bot.charts import Column, Node, lineage_diagram
+from bot.lineage import walk_up
+from bot.names import CountryName, ModelName, OrgName, country_adjective, resolve, with_article
+from bot.registry import UNKNOWN_COUNTRY, country_name
+from bot.render import as_of, render_message
+from commands.args import parse_args, usage_error
+from commands.base import Answer, Chart, Command, Context
+from commands.hubpulse import help_answer
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+TOP_MODELS = 5
+CHART_COLUMNS = 4
+RELATION_NOUNS = {
+    "finetune": ("fine-tune", "fine-tunes"),
+    "quantized": ("quantization", "quantizations"),
+    "adapter": ("adapter", "adapters"),
+    "merge": ("merge", "merges"),
+    "unknown": ("derivative", "other derivatives"),
+}
+RELATION_VERBS = {
+    "finetune": "fine-tuned from",
+    "quantized": "quantized from",
+    "adapter": "adapted from",
+    "merge": "merged from",
+}
+
+
+@dataclass(frozen=True)
+class Link:
+    """One model on a chain; ``relation`` is how it derives from the next link (its parent)."""
+
+    model_id: str
+    org: str
+    country: str
+    relation: str | None
+    missing: bool = False
+    other_parents: tuple[str, ...] = ()
+
+    @property
+    def country_name(self) -> str:
+        return country_name(self.country)
+
+    @property
+    def relation_noun(self) -> str:
+        return RELATION_NOUNS.get(self.relation or "unknown", RELATION_NOUNS["unknown"])[0]
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """A model's chain, the model first and its root last."""
+
+    links: list[Link]
+    cycle_at: str | None
+    truncated: bool
+
+    @property
+    def crossing(self) -> str | None:
+        """A plain sentence when the chain crosses countries, e.g. "a US model fine-tuned
+        from a Chinese base"; None when it stays in one (unregistered orgs do not count)."""
+        path: list[str] = []
+        for link in self.links:
+            if link.country != UNKNOWN_COUNTRY and (not path or path[-1] != link.country):
+                path.append(link.country)
+        if len(path) < 2:
+            return None
+        names = [country_name(code) for code in path]
+        start, end = country_adjective(path[0]), country_adjective(path[-1])
+        if path[0] == path[-1] or start is None or end is None:
+            return " → ".join(names)
+        direct = len(self.links) == 2 and self.links[0].relation in RELATION_VERBS
+        verb = RELATION_VERBS[self.links[0].relation or ""] if direct else "built on"
+        via = f" (via {', '.join(names[1:-1])})" if len(path) > 2 else ""
+        return f"{with_article(start)} model {verb} {with_article(end)} base{via}"
+
+
+@dataclass(frozen=True)
+class Descendants:
+    total: int
+    relations: list[tuple[int, str]]
+    downloads: int
+    top: list[tuple[str, int]]
+    children: int | None
+
+
+def _org_label(cache: Cache, author: str) -> str:
+    org = cache.registry.get(author)
+    return org.display_name if org else author
+
+
+def trace(cache: Cache, model_id: str) -> Lineage:
+    """The chain from ``model_id`` to its root, each link with org, country and whether the
+    cache holds it."""
+    chain = walk_up(model_id, cache.parents)
+    ids = [model_id, *(step.parent for step in chain.steps)]
+    stored = cache.models(ids)
+    links = []
+    for index, link_id in enumerate(ids):
+        step = chain.steps[index] if index < len(chain.steps) else None
+        author = stored[link_id].author if link_id in stored else org_of(link_id)
+        links.append(
+            Link(
+                link_id,
+                _org_label(cache, author),
+                cache.registry.country_of(author),
+                step.relation if step else None,
+                link_id not in stored,
+                step.other_parents if step else (),
+            )
+        )
+    return Lineage(links, chain.cycle_at, chain.truncated)
+
+
+def descendants(stat: LineageStat | None, model_stat: ModelStat | None) -> Descendants:
+    children = model_stat.children_count if model_stat else None
+    if stat is None:
+        return Descendants(0, [], 0, [], children)
+    relations = sorted(
+        (
+            (count, RELATION_NOUNS[rel][0 if count == 1 else 1])
+            for rel, count in stat.by_relation.items()
+            if count
+        ),
+        reverse=True,
+    )
+    return Descendants(
+        stat.descendants, relations, stat.descendant_downloads, stat.top_descendants, children
+    )
+
+
+def _column(lineage: Lineage, footer: str = "") -> Column:
+    """The chain as a diagram column: root at the top, the model at the bottom."""
+    nodes = [
+        Node(link.model_id, link.org, link.country, link.relation, link.missing)
+        for link in reversed(lineage.links)
+    ]
+    return Column(nodes, footer)
+
+
+def model_lineage(cache: Cache, snapshot: Snapshot, model: Model, want_chart: bool) -> Answer:
+    lineage = trace(cache, model.id)
+    below = descendants(
+        cache.lineage_stat(snapshot.id, model.id), cache.stat(snapshot.id, model.id)
+    )
+    message = render_message(
+        "lineage_model.j2",
+        model=model,
+        lineage=lineage,
+        below=below,
+        as_of=as_of(snapshot, cache.clock.now()),
+    )
+    chart: Chart | None = None
+    if want_chart and (len(lineage.links) > 1 or below.total):
+        plural = "" if below.total == 1 else "s"
+        footer = f"{below.total:,} descendant{plural}" if below.total else ""
+        chart = lineage_diagram(f"Lineage of {model.id}", [_column(lineage, footer)])
+    return Answer(message.text, message.blocks, chart)
+
+
+def org_lineage(cache: Cache, snapshot: Snapshot, org: OrgName, want_chart: bool) -> Answer:
+    top = cache.top_models(snapshot.id, org.org, TOP_MODELS)
+    entries = [
+        (model, trace(cache, model.id), cache.lineage_stat(snapshot.id, model.id))
+        for model, _ in top
+    ]
+    message = render_message(
+        "lineage_org.j2",
+        org=org,
+        entries=entries,
+        family=cache.aggregate(snapshot.id, LINEAGE, ORG, org.org),
+        snapshot=snapshot,
+        as_of=as_of(snapshot, cache.clock.now()),
+    )
+    chart: Chart | None = None
+    if want_chart and entries:
+        derived = [lineage for _, lineage, _ in entries if len(lineage.links) > 1]
+        shown = (derived or [entries[0][1]])[:CHART_COLUMNS]
+        chart = lineage_diagram(
+            f"Lineage of {org.display_name}'s top models", [_column(lineage) for lineage in shown]
+        )
+    return Answer(message.text, message.blocks, chart)
+
+
+def run(text: str, context: Context) -> Answer:
+    args = parse_args(text)
+    if args.help:
+        return help_answer(COMMAND)
+    if not args.words:
+        raise usage_error(COMMAND)
+    cache = context.cache
+    snapshot = cache.latest()
+    name = resolve(args.text, cache, snapshot.id)
+    if isinstance(name, CountryName):
+        raise usage_error(
+            COMMAND,
+            f"`/lineage` follows models and orgs, not countries: try `/share {name.code.lower()}`.",
+        )
+    if isinstance(name, ModelName):
+        return args.publish(model_lineage(cache, snapshot, name.model, context.want_chart))
+    return args.publish(org_lineage(cache, snapshot, name, context.want_chart))
+
+
+COMMAND = Command(
+    name="/lineage",
+    summary="What a model is built on, up to its root, and what is built on it.",
+    usage="/lineage <model | org | family>",
+    examples=("/lineage cogito", "/lineage deepcogito/cogito-v2.1", "/lineage Qwen/Qwen2.5-7B"),
+    run=run,
+    details=(
+        "For a model: each ancestor up to the root with its relation (fine-tune, quantization, "
+        "adapter, merge), org and country, then its descendants counted by relation, their "
+        "downloads and the top few. For an org: its top models, each with its chain. Chains "
+        "that cross countries say so; missing parents and cycles are reported."
+    ),
+)
+
+
+def register(app: App) -> None:
+    from bot.slack.commands import register_command
+
+    register_command(app, COMMAND)

@@ -1,0 +1,299 @@
+"""``/share``: download share by country, org (and its family), model or one country.
+
+Every figure comes from the snapshot's precomputed aggregates, compared with the snapshot a
+week earlier when there is one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.aggregates import COUNTRY, LINEAGE, ORG, PUBLISHER, AggregateRow
+from bot.cache import Cache, Model, Snapshot
+from bot.charts import Series, country_colour, share_over_time
+from bot.names import CountryName, ModelName, OrgName, resolve
+from bot.registry import UNKNOWN_COUNTRY, country_name
+from bot.render import as_of, render_message
+from commands.args import parse_args
+from commands.base import Answer, Chart, Command, Context
+from commands.hubpulse import help_answer
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+TOP_MODELS = 5
+TOP_ORGS = 5
+ORG_ROWS_SCANNED = 100
+MAIN_COUNTRIES = ("CN", "US")
+WEEKLY_BASIS = {
+    "all_time": "measured from the all-time count",
+    "30d": "estimated as 7/30 of the 30-day count",
+}
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The snapshot an answer reads, and the one a week earlier to compare with (if any)."""
+
+    snapshot: Snapshot
+    before: Snapshot | None
+
+    @classmethod
+    def latest(cls, cache: Cache) -> Frame:
+        snapshot = cache.latest()
+        return cls(snapshot, cache.week_before(snapshot))
+
+
+@dataclass(frozen=True)
+class ShareLine:
+    label: str
+    share: float
+    downloads: float
+    change: float | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One aggregate row with its change in share since a week earlier."""
+
+    row: AggregateRow | None
+    change: float | None
+
+    @property
+    def share(self) -> float:
+        return self.row.share if self.row else 0.0
+
+
+def _standing(cache: Cache, frame: Frame, attribution: str, level: str, key: str) -> Standing:
+    row = cache.aggregate(frame.snapshot.id, attribution, level, key)
+    if frame.before is None:
+        return Standing(row, None)
+    earlier = cache.aggregate(frame.before.id, attribution, level, key)
+    return Standing(row, (row.share if row else 0.0) - (earlier.share if earlier else 0.0))
+
+
+def _common(cache: Cache, frame: Frame) -> dict[str, object]:
+    return {
+        "snapshot": frame.snapshot,
+        "before": frame.before,
+        "as_of": as_of(frame.snapshot, cache.clock.now()),
+    }
+
+
+def _history_chart(
+    cache: Cache,
+    title: str,
+    level: str,
+    keys: list[tuple[str, str]],
+    attribution_labels: tuple[str, str],
+) -> Chart | None:
+    """Share over time of ``keys`` (key, label): publisher solid, lineage dashed."""
+    lines: list[Series] = []
+    for attribution, suffix, dashed in (
+        (PUBLISHER, attribution_labels[0], False),
+        (LINEAGE, attribution_labels[1], True),
+    ):
+        history = cache.history(attribution, level, [key for key, _ in keys])
+        if len(history) < 2:
+            return None
+        for index, (key, label) in enumerate(keys):
+            colour = country_colour(key) if level == COUNTRY else f"C{index}"
+            points = [(snapshot.taken_at, shares[key]) for snapshot, shares in history]
+            lines.append(Series(f"{label} {suffix}", points, colour, dashed))
+    return share_over_time(title, lines)
+
+
+def _country_lines(cache: Cache, frame: Frame, attribution: str) -> list[ShareLine]:
+    """CN, US, the next largest country, then everything else with other/unknown."""
+    rows = cache.aggregates(frame.snapshot.id, attribution, COUNTRY)
+    before = (
+        {r.key: r.share for r in cache.aggregates(frame.before.id, attribution, COUNTRY)}
+        if frame.before
+        else None
+    )
+    by_key = {row.key: row for row in rows}
+    picked = list(MAIN_COUNTRIES)
+    picked += [r.key for r in rows if r.key not in (*MAIN_COUNTRIES, UNKNOWN_COUNTRY)][:1]
+    lines = []
+    for key in picked:
+        row = by_key.get(key)
+        share = row.share if row else 0.0
+        change = None if before is None else share - before.get(key, 0.0)
+        lines.append(ShareLine(country_name(key), share, row.downloads if row else 0.0, change))
+    rest = [row for row in rows if row.key not in picked]
+    countries = sum(1 for row in rest if row.key != UNKNOWN_COUNTRY)
+    more = f" and {countries} more {'country' if countries == 1 else 'countries'}"
+    note = "unregistered orgs" + (more if countries else "")
+    share = sum(row.share for row in rest)
+    change = (
+        None
+        if before is None
+        else share - sum(value for key, value in before.items() if key not in picked)
+    )
+    lines.append(
+        ShareLine("Other/unknown", share, sum(row.downloads for row in rest), change, note)
+    )
+    return lines
+
+
+def overview(cache: Cache, frame: Frame, want_chart: bool) -> Answer:
+    views = [
+        ("publisher", "who uploaded each model", _country_lines(cache, frame, PUBLISHER)),
+        (
+            "lineage",
+            "whose base model each model is built on",
+            _country_lines(cache, frame, LINEAGE),
+        ),
+    ]
+    message = render_message("share_overview.j2", views=views, **_common(cache, frame))
+    chart = None
+    if want_chart:
+        chart = _history_chart(
+            cache,
+            "Share of Hub downloads: China vs United States",
+            COUNTRY,
+            [("CN", "China"), ("US", "United States")],
+            ("(publisher)", "(lineage)"),
+        )
+    return Answer(message.text, message.blocks, chart)
+
+
+def org_share(cache: Cache, frame: Frame, org: OrgName, want_chart: bool) -> Answer:
+    top = cache.top_models(frame.snapshot.id, org.org, TOP_MODELS)
+    downloads_total = frame.snapshot.downloads_total
+    models = [
+        (model, stat, stat.downloads / downloads_total if stat.in_top and downloads_total else None)
+        for model, stat in top
+    ]
+    message = render_message(
+        "share_org.j2",
+        org=org,
+        own=_standing(cache, frame, PUBLISHER, ORG, org.org),
+        family=_standing(cache, frame, LINEAGE, ORG, org.org),
+        models=models,
+        **_common(cache, frame),
+    )
+    chart = None
+    if want_chart:
+        chart = _history_chart(
+            cache,
+            f"{org.display_name}: share of Hub downloads",
+            ORG,
+            [(org.org, org.display_name)],
+            ("own repos", "whole family"),
+        )
+    return Answer(message.text, message.blocks, chart)
+
+
+def model_share(cache: Cache, frame: Frame, model: Model) -> Answer:
+    snapshot = frame.snapshot
+    stat = cache.stat(snapshot.id, model.id)
+    share = (
+        stat.downloads / snapshot.downloads_total
+        if stat and stat.in_top and snapshot.downloads_total
+        else None
+    )
+    family = stat.family if stat else None
+    family_org = cache.registry.get(family) if family else None
+    message = render_message(
+        "share_model.j2",
+        model=model,
+        stat=stat,
+        share=share,
+        basis=WEEKLY_BASIS.get(stat.weekly_basis or "", "") if stat else "",
+        publisher=cache.registry.get(model.author),
+        country=country_name(cache.registry.country_of(model.author)),
+        parents=cache.parents(model.id),
+        family=family,
+        family_name=family_org.display_name if family_org else family,
+        family_standing=_standing(cache, frame, LINEAGE, ORG, family) if family else None,
+        **_common(cache, frame),
+    )
+    return Answer(message.text, message.blocks)
+
+
+def _top_orgs(cache: Cache, frame: Frame, code: str) -> list[tuple[str, str, Standing]]:
+    """The country's largest orgs (unregistered ones for other/unknown): key, name, figure."""
+    registry = cache.registry
+    if code == UNKNOWN_COUNTRY:
+        scanned = cache.aggregates(frame.snapshot.id, PUBLISHER, ORG, limit=ORG_ROWS_SCANNED)
+        rows = [row for row in scanned if registry.get(row.key) is None][:TOP_ORGS]
+    else:
+        keys = [org.org for org in registry if org.country == code]
+        rows = cache.aggregates(frame.snapshot.id, PUBLISHER, ORG, keys=keys, limit=TOP_ORGS)
+    before: dict[str, float] = {}
+    if frame.before is not None and rows:
+        earlier = cache.aggregates(frame.before.id, PUBLISHER, ORG, keys=[r.key for r in rows])
+        before = {row.key: row.share for row in earlier}
+    found = []
+    for row in rows:
+        org = registry.get(row.key)
+        change = None if frame.before is None else row.share - before.get(row.key, 0.0)
+        found.append((row.key, org.display_name if org else row.key, Standing(row, change)))
+    return found
+
+
+def country_share(cache: Cache, frame: Frame, code: str, want_chart: bool) -> Answer:
+    name = country_name(code)
+    message = render_message(
+        "share_country.j2",
+        code=code,
+        name=name,
+        publisher=_standing(cache, frame, PUBLISHER, COUNTRY, code),
+        lineage=_standing(cache, frame, LINEAGE, COUNTRY, code),
+        orgs=_top_orgs(cache, frame, code),
+        **_common(cache, frame),
+    )
+    chart = None
+    if want_chart:
+        chart = _history_chart(
+            cache,
+            f"{name}: share of Hub downloads",
+            COUNTRY,
+            [(code, name)],
+            ("(publisher)", "(lineage)"),
+        )
+    return Answer(message.text, message.blocks, chart)
+
+
+def run(text: str, context: Context) -> Answer:
+    args = parse_args(text)
+    if args.help:
+        return help_answer(COMMAND)
+    cache = context.cache
+    frame = Frame.latest(cache)
+    if not args.words:
+        return args.publish(overview(cache, frame, context.want_chart))
+    name = resolve(args.text, cache, frame.snapshot.id)
+    if isinstance(name, OrgName):
+        answer = org_share(cache, frame, name, context.want_chart)
+    elif isinstance(name, ModelName):
+        answer = model_share(cache, frame, name.model)
+    else:
+        assert isinstance(name, CountryName)
+        answer = country_share(cache, frame, name.code, context.want_chart)
+    return args.publish(answer)
+
+
+COMMAND = Command(
+    name="/share",
+    summary="Share of Hub downloads by country, org, family or model, and how it moved in a week.",
+    usage="/share [org | family | model | country]",
+    examples=("/share", "/share qwen", "/share deepseek-ai/DeepSeek-R1", "/share cn"),
+    run=run,
+    details=(
+        "With nothing after it: China, the US, the next largest country and everyone else, "
+        "by publisher (who uploaded the model) and by lineage (whose base model it is built on). "
+        "With an org or family: its share, rank, its whole family's share and its top models. "
+        "With a model id: its downloads, share and family. With a country: its share and "
+        "top orgs. Shares are of the snapshot's top-N models' 30-day downloads."
+    ),
+)
+
+
+def register(app: App) -> None:
+    from bot.slack.commands import register_command
+
+    register_command(app, COMMAND)
