@@ -1,0 +1,57 @@
+"""The one adapter between a ``Command`` and Slack.
+
+Every slash command is acknowledged at once (within Slack's 3 seconds, whatever the load):
+the acknowledgement only checks the text's length. The command then runs once, in a lazy
+listener, and its answer goes out through ``response_url`` (ephemeral, with a "Share in
+channel" button) or ``chat.postMessage`` (``public``). Commands with side effects (subscribe)
+must run exactly once, which is why nothing runs them in the acknowledgement too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.slack.delivery import post_in_channel, send_ephemeral
+from bot.slack.running import MAX_TEXT, Caller, answer_or_explain, apologize, too_long
+from bot.slack.services import services_of
+from bot.slack.share import share_tail
+from commands.base import Command
+
+
+def register_command(app: App, command: Command) -> None:
+    """Wire ``command`` into ``app``: adding a command never touches this module."""
+    services = services_of(app)
+    services.commands[command.name] = command
+
+    def acknowledge(ack: Ack, body: dict[str, Any]) -> None:
+        text = str(body.get("text") or "")
+        if len(text) > MAX_TEXT:
+            ack(text=too_long(text), response_type="ephemeral")
+        else:
+            ack()
+
+    def answer(
+        body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+    ) -> None:
+        text = str(body.get("text") or "")
+        if len(text) > MAX_TEXT:
+            return  # already answered by the acknowledgement
+        caller = Caller.of(context)
+        result = answer_or_explain(command, text, caller, services, client, respond)
+        if result is None:
+            return
+        try:
+            if result.in_channel:
+                post_in_channel(
+                    result, client=client, respond=respond, channel_id=caller.channel_id
+                )
+            else:
+                tail = share_tail(command.name, text)
+                send_ephemeral(result, client=client, respond=respond, tail=tail)
+        except Exception:
+            apologize(respond, command.name, caller)
+
+    app.command(command.name)(ack=acknowledge, lazy=[answer])

@@ -1,0 +1,41 @@
+"""What hubpulse's Bolt listeners share: the cache, the database and the registered commands.
+
+Bolt deep-copies a request's context for lazy listeners, so shared objects such as the
+database engine live on the app (``HubpulseApp.services``), not in the context.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import App
+from sqlalchemy import Engine
+
+from bot.cache import Cache
+from bot.slack.users import UserTimezones
+from commands.base import Command
+
+
+@dataclass
+class Services:
+    engine: Engine
+    cache: Cache
+    commands: dict[str, Command] = field(default_factory=dict)
+    #: For people whose time zone Slack does not give (``HUBPULSE_TIMEZONE``).
+    default_timezone: str = "UTC"
+    timezones: UserTimezones = field(default_factory=UserTimezones)
+
+
+class HubpulseApp(App):
+    """A Bolt ``App`` that carries hubpulse's ``Services``."""
+
+    def __init__(self, *, services: Services, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+
+
+def services_of(app: App) -> Services:
+    if not isinstance(app, HubpulseApp):
+        raise TypeError("hubpulse listeners need the app built by bot.app.build_app")
+    return app.services
