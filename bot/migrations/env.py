@@ -2,7 +2,8 @@
 
 from alembic import context
 
-import bot.slack_tables  # noqa: F401  (registers the Slack tables)
+import bot.slack_tables  # registers the Slack tables
+import bot.subscription_tables  # noqa: F401  (registers subscriptions, digests, ledger)
 from bot.schema import metadata
 
 engine = context.config.attributes["engine"]

@@ -1,0 +1,126 @@
+"""``/digest on [weekday] [HH:MM] [timezone] | off | preview | status``: this channel's
+weekly digest of the open-model landscape."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from bot import delivery, digest, digest_schedule
+from bot.errors import UserError
+from bot.render import render_message
+from commands.args import parse_args, usage_error
+from commands.base import Answer, Command, Context
+from commands.hubpulse import help_answer
+from commands.where import channel_of
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+DEFAULT_TIMEZONE_EXTRA = "default_timezone"
+"""``Context.extras`` key: the deployment's timezone (``HUBPULSE_TIMEZONE``), used when Slack
+gave no timezone for the user."""
+
+
+def _local(when: datetime, zone: str) -> str:
+    local = when.astimezone(ZoneInfo(zone))
+    return f"{local:%A} {local.day} {local:%b %Y %H:%M} ({zone})"
+
+
+def turn_on(words: tuple[str, ...], context: Context) -> Answer:
+    channel = channel_of(context)
+    fallback = context.user_tz or str(context.extras.get(DEFAULT_TIMEZONE_EXTRA) or "")
+    weekday, time, zone = digest_schedule.parse_schedule(list(words), fallback)
+    now = context.cache.clock.now()
+    config = digest_schedule.enable(
+        context.engine, channel, weekday, time, zone, context.user_id, now
+    )
+    text = (
+        f":calendar: This channel gets the weekly open-model digest on {config.when}. "
+        f"Next: {_local(config.next_run(now), config.timezone)}. `/digest off` stops it."
+    )
+    return Answer(text, in_channel=True)
+
+
+def turn_off(context: Context) -> Answer:
+    channel = channel_of(context)
+    if not digest_schedule.disable(context.engine, channel, context.cache.clock.now()):
+        raise UserError("The digest is not on in this channel. Use `/digest on` to turn it on.")
+    return Answer("The weekly digest is now off in this channel.", in_channel=True)
+
+
+def preview(context: Context) -> Answer:
+    """The digest as it would read now, from the cache, for the person who asked."""
+    cache = context.cache
+    snapshot = cache.latest()
+    config = (
+        digest_schedule.get(context.engine, channel_of(context)) if context.channel_id else None
+    )
+    last = config.last_snapshot_id if config else None
+    content = digest.build(cache, snapshot, digest.baseline_for(cache, snapshot, last))
+    body = digest.payload(content)
+    chart = digest.chart(cache, snapshot.id) if context.want_chart else None
+    return Answer(body["text"], body["blocks"], chart)
+
+
+def status(context: Context) -> Answer:
+    channel = channel_of(context)
+    config = digest_schedule.get(context.engine, channel)
+    now = context.cache.clock.now()
+    last = None
+    if config is not None and config.last_period:
+        last = delivery.find(context.engine, channel, delivery.DIGEST, config.last_period)
+    next_run = (
+        _local(config.next_run(now), config.timezone)
+        if config and config.enabled and not config.paused_reason
+        else None
+    )
+    message = render_message(
+        "digest_status.j2",
+        config=config,
+        next_run=next_run,
+        last_run=_local(config.last_run_at, config.timezone)
+        if config and config.last_run_at
+        else None,
+        last_delivery=last,
+    )
+    return Answer(message.text, message.blocks)
+
+
+def run(text: str, context: Context) -> Answer:
+    args = parse_args(text)
+    if args.help or not args.words:
+        return help_answer(COMMAND)
+    verb, rest = args.words[0].lower(), args.words[1:]
+    if verb == "on":
+        return turn_on(rest, context)
+    if rest:
+        raise usage_error(COMMAND)
+    if verb == "off":
+        return turn_off(context)
+    if verb == "preview":
+        return preview(context)
+    if verb == "status":
+        return status(context)
+    raise usage_error(COMMAND)
+
+
+COMMAND = Command(
+    name="/digest",
+    summary="A weekly digest of new Chinese and US releases and how download share moved.",
+    usage="/digest on [weekday] [HH:MM] [timezone] | off | preview | status",
+    examples=("/digest on", "/digest on friday 16:30 Europe/Berlin", "/digest status"),
+    run=run,
+    details=(
+        "`on` posts the digest in this channel every week, by default on Mondays at 09:00 in "
+        "your Slack timezone (or the IANA timezone you name). `off` stops it. `preview` shows "
+        "it now, privately. `status` tells when it runs next and how the last run went."
+    ),
+)
+
+
+def register(app: App) -> None:
+    from bot.slack.commands import register_command
+
+    register_command(app, COMMAND)

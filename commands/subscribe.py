@@ -1,0 +1,107 @@
+"""``/subscribe <org | family | country> [releases | share | all]``: alerts in this channel.
+
+Subscribing again updates the features (and resumes a paused subscription); ``/subscribe
+list`` lists the channel's subscriptions. Confirmations are posted in the channel, so everyone
+there knows what it follows; mistakes come back privately.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot import subscriptions
+from bot.aggregates import PUBLISHER
+from bot.cache import Cache
+from bot.errors import UserError
+from bot.render import escape
+from bot.subscriptions import CREATED, FEATURES, UNCHANGED, Subscription, Target
+from commands.args import parse_args, usage_error
+from commands.base import Answer, Command, Context
+from commands.hubpulse import help_answer
+from commands.subscriptions import list_answer
+from commands.where import channel_of
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+WHAT = {
+    subscriptions.RELEASES: "new releases",
+    subscriptions.SHARE: "share moves",
+    subscriptions.ALL: "new releases and share moves",
+}
+
+
+def split_features(words: tuple[str, ...]) -> tuple[str, str]:
+    """(target text, features): a trailing ``releases``/``share``/``all`` names features."""
+    if len(words) > 1 and words[-1].lower() in FEATURES:
+        return " ".join(words[:-1]), words[-1].lower()
+    return " ".join(words), subscriptions.RELEASES
+
+
+def current_share(cache: Cache, target: Target) -> tuple[float, int] | None:
+    """The target's publisher share now: the baseline its share alerts measure from."""
+    snapshot = cache.latest_or_none()
+    if snapshot is None:
+        return None
+    row = cache.aggregate(snapshot.id, PUBLISHER, target.kind, target.key)
+    return (row.share if row else 0.0, snapshot.id)
+
+
+def describe(subscription: Subscription) -> str:
+    target = subscription.target
+    return f"*{escape(target.label)}* ({target.kind} `{escape(target.key)}`)"
+
+
+def run(text: str, context: Context) -> Answer:
+    args = parse_args(text)
+    if args.help or not args.words:
+        return help_answer(COMMAND)
+    if args.words[0].lower() == "list":
+        if len(args.words) > 2:
+            raise usage_error(COMMAND)
+        features = subscriptions.parse_features(args.words[1]) if len(args.words) == 2 else None
+        return list_answer(context, features)
+    channel = channel_of(context)
+    target_text, features = split_features(args.words)
+    target = subscriptions.resolve_target(target_text, context.cache)
+    share = current_share(context.cache, target)
+    now = context.cache.clock.now()
+    change = subscriptions.subscribe(
+        context.engine, channel, target, features, context.user_id, now, share=share
+    )
+    described = describe(change.subscription)
+    if change.outcome == UNCHANGED:
+        raise UserError(
+            f"This channel is already subscribed to {described} for {WHAT[features]}. "
+            f"Use `/unsubscribe {escape(target.key)}` to stop."
+        )
+    if change.outcome == CREATED:
+        verb = "Subscribed this channel to"
+    else:
+        verb = "Updated this channel's subscription to"
+    message = (
+        f":white_check_mark: {verb} {described}: {WHAT[features]}. "
+        f"Added by <@{escape(context.user_id)}>."
+    )
+    return Answer(message, in_channel=True)
+
+
+COMMAND = Command(
+    name="/subscribe",
+    summary="Get new releases (and/or share moves) of an org, family or country in this channel.",
+    usage="/subscribe <org | family | country | list> [releases | share | all]",
+    examples=("/subscribe deepseek-ai", "/subscribe qwen all", "/subscribe china share"),
+    run=run,
+    details=(
+        "`releases` (the default): one message per refresh listing the target's new models. "
+        "`share`: a message when its share of Hub downloads moves by the alert threshold. "
+        "`all`: both. Subscribing again changes the features; `/unsubscribe` stops; "
+        "`/subscribe list` shows what this channel follows."
+    ),
+)
+
+
+def register(app: App) -> None:
+    from bot.slack.commands import register_command
+
+    register_command(app, COMMAND)

@@ -1,0 +1,70 @@
+"""``/unsubscribe <org | family | country>``: stop this channel's alerts about it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot import subscriptions
+from bot.errors import UserError
+from bot.render import echo, escape
+from bot.subscriptions import Channel, Target
+from commands.args import parse_args
+from commands.base import Answer, Command, Context
+from commands.hubpulse import help_answer
+from commands.where import channel_of
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+
+def find_target(text: str, context: Context, channel: Channel) -> Target | None:
+    """The subscribed target ``text`` names: by key or label as stored (so a target that no
+    longer resolves can still be removed), else by resolving the name."""
+    low = " ".join(text.split()).lower()
+    for subscription in subscriptions.for_channel(context.engine, channel):
+        target = subscription.target
+        if low in (target.key.lower(), target.label.lower()):
+            return target
+    try:
+        return subscriptions.resolve_target(text, context.cache)
+    except UserError:
+        return None
+
+
+def plain(text: str, limit: int = 80) -> str:
+    """The user's words for inside a code span: one line, no backticks, not too long."""
+    return " ".join(text.replace("`", "'").split())[:limit]
+
+
+def run(text: str, context: Context) -> Answer:
+    args = parse_args(text)
+    if args.help or not args.words:
+        return help_answer(COMMAND)
+    channel = channel_of(context)
+    target = find_target(args.text, context, channel)
+    if target is None or not subscriptions.unsubscribe(context.engine, channel, target):
+        raise UserError(
+            f"You're not subscribed to {echo(args.text)} here. "
+            f"Use `/subscribe {escape(plain(args.text))}` to subscribe."
+        )
+    message = (
+        f"Unsubscribed this channel from *{escape(target.label)}* "
+        f"({target.kind} `{escape(target.key)}`)."
+    )
+    return Answer(message, in_channel=True)
+
+
+COMMAND = Command(
+    name="/unsubscribe",
+    summary="Stop this channel's alerts about an org, family or country.",
+    usage="/unsubscribe <org | family | country>",
+    examples=("/unsubscribe deepseek-ai", "/unsubscribe china"),
+    run=run,
+    details="`/subscriptions` lists what this channel follows.",
+)
+
+
+def register(app: App) -> None:
+    from bot.slack.commands import register_command
+
+    register_command(app, COMMAND)
