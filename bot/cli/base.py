@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from collections.abc import Callable
@@ -11,8 +12,9 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy import Engine
 
-from bot.db import make_engine, upgrade
+from bot.db import make_engine
 from bot.errors import UserError
+from bot.migrate import upgrade_safely
 from bot.settings import Settings, load_dotenv_file, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,7 +57,7 @@ def open_store(config: Settings) -> Engine:
     """The configured database, migrated to the current schema."""
     try:
         engine = make_engine(config.database_url)
-        upgrade(engine)
+        upgrade_safely(engine)
     except UserError as exc:
         raise CliError(exc.message) from None
     return engine
@@ -68,7 +70,53 @@ def configure_logging(level: str = "INFO") -> None:
         )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+VERBS = (
+    "alerts",
+    "ask",
+    "config",
+    "db",
+    "demo",
+    "digest",
+    "export",
+    "refresh",
+    "scheduler",
+    "serve",
+    "snapshots",
+)
+"""Each verb is the module ``bot.cli.<verb>``, imported only when it runs (or for ``--help``),
+so that ``hubpulse ask`` does not pay for the Slack app, matplotlib and pandas."""
+
+
+class VerbGroup(click.Group):
+    """Loads verbs lazily; any usage error, in the group or a verb, is one line and exit 2."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*VERBS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in VERBS and cmd_name not in self.commands:
+            importlib.import_module(f"bot.cli.{cmd_name}")
+        return self.commands.get(cmd_name)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise _one_line(exc, ctx) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line(exc, ctx) from None
+
+
+def _one_line(exc: click.UsageError, ctx: click.Context) -> CliError:
+    path = (exc.ctx or ctx).command_path
+    return CliError(f"{exc.format_message()} (see `{path} --help`)")
+
+
+@click.group(cls=VerbGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hubpulse")
 def main() -> None:
     """hubpulse: how the open-model landscape on the Hugging Face Hub is moving, in Slack."""
