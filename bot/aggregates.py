@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -28,7 +28,10 @@ ATTRIBUTIONS = (PUBLISHER, LINEAGE)
 COUNTRY = "country"
 ORG = "org"
 ORG_ROWS_KEPT = 500
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":")).encode
 TOP_DESCENDANTS = 5
+MANY_DESCENDANTS = 32
+ALL_RELATIONS = (*RELATIONS, UNKNOWN_RELATION)
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class LineageStat:
     top_descendants: list[tuple[str, int]]
 
     def top_json(self) -> str:
-        return json.dumps(self.top_descendants, separators=(",", ":"))
+        return _COMPACT_JSON(self.top_descendants)
 
 
 def org_of(model_id: str) -> str:
@@ -86,7 +89,13 @@ def compute_aggregates(
     counts: dict[tuple[str, str], defaultdict[str, int]] = {
         (a, lvl): defaultdict(int) for a in ATTRIBUTIONS for lvl in (COUNTRY, ORG)
     }
+    # One loop over up to hundreds of thousands of models: the eight tallies are locals.
+    publisher_country, publisher_org = sums[PUBLISHER, COUNTRY], sums[PUBLISHER, ORG]
+    lineage_country, lineage_org = sums[LINEAGE, COUNTRY], sums[LINEAGE, ORG]
+    publisher_country_n, publisher_org_n = counts[PUBLISHER, COUNTRY], counts[PUBLISHER, ORG]
+    lineage_country_n, lineage_org_n = counts[LINEAGE, COUNTRY], counts[LINEAGE, ORG]
     country_cache: dict[str, str] = {}
+    roots_of = tree.roots.get
 
     def country(author: str) -> str:
         code = country_cache.get(author)
@@ -99,24 +108,32 @@ def compute_aggregates(
         downloads = record.downloads
         total += downloads
         author = record.author
-        sums[PUBLISHER, COUNTRY][country(author)] += downloads
-        counts[PUBLISHER, COUNTRY][country(author)] += 1
-        sums[PUBLISHER, ORG][author] += downloads
-        counts[PUBLISHER, ORG][author] += 1
-        roots = tree.roots_of(record.id)
+        code = country(author)
+        publisher_country[code] += downloads
+        publisher_country_n[code] += 1
+        publisher_org[author] += downloads
+        publisher_org_n[author] += 1
+        roots = roots_of(record.id)
+        if roots is None or (len(roots) == 1 and roots[0] == record.id):
+            lineage_org[author] += downloads
+            lineage_country[code] += downloads
+            lineage_org_n[author] += 1
+            lineage_country_n[code] += 1
+            continue
         weight = downloads / len(roots)
         root_orgs = set()
         root_countries = set()
         for root in roots:
             root_org = author if root == record.id else org_of(root)
-            sums[LINEAGE, ORG][root_org] += weight
-            sums[LINEAGE, COUNTRY][country(root_org)] += weight
+            root_code = country(root_org)
+            lineage_org[root_org] += weight
+            lineage_country[root_code] += weight
             root_orgs.add(root_org)
-            root_countries.add(country(root_org))
+            root_countries.add(root_code)
         for root_org in root_orgs:
-            counts[LINEAGE, ORG][root_org] += 1
-        for code in root_countries:
-            counts[LINEAGE, COUNTRY][code] += 1
+            lineage_org_n[root_org] += 1
+        for root_code in root_countries:
+            lineage_country_n[root_code] += 1
     keep = set(registry.orgs)
     rows: list[AggregateRow] = []
     for attribution in ATTRIBUTIONS:
@@ -144,34 +161,50 @@ def compute_lineage_stats(records: Mapping[str, ModelRecord], tree: Tree) -> lis
     A descendant counts under the relation of its own link to its parent (a GGUF of a
     fine-tune of X is a quantized descendant of X).
     """
-    by_relation: dict[str, defaultdict[str, int]] = defaultdict(lambda: defaultdict(int))
-    downloads: defaultdict[str, int] = defaultdict(int)
-    top: defaultdict[str, list[tuple[int, str]]] = defaultdict(list)
+    descendants: defaultdict[str, list[str]] = defaultdict(list)
+    relation_of: dict[str, str] = {}
+    downloads_of: dict[str, int] = {}
     for model_id, above in tree.ancestors.items():
         record = records.get(model_id)
         if record is None:
             continue
-        relation = record.parents[0].relation if record.parents else UNKNOWN_RELATION
-        value = record.downloads
+        relation_of[model_id] = record.parents[0].relation if record.parents else UNKNOWN_RELATION
+        downloads_of[model_id] = record.downloads
         for ancestor in above:
-            by_relation[ancestor][relation] += 1
-            downloads[ancestor] += value
-            heap = top[ancestor]
-            if len(heap) < TOP_DESCENDANTS:
-                heapq.heappush(heap, (value, model_id))
-            elif (value, model_id) > heap[0]:
-                heapq.heapreplace(heap, (value, model_id))
+            descendants[ancestor].append(model_id)
     stats = []
-    for ancestor, relations in by_relation.items():
-        counted = {r: relations.get(r, 0) for r in (*RELATIONS, UNKNOWN_RELATION)}
-        best = sorted(top[ancestor], key=lambda item: (-item[0], item[1]))
+    for ancestor, members in descendants.items():
+        if len(members) > MANY_DESCENDANTS:
+            relations = Counter(map(relation_of.__getitem__, members))
+            counted = {r: relations.get(r, 0) for r in ALL_RELATIONS}
+            values = list(map(downloads_of.__getitem__, members))
+            total = sum(values)
+            best = heapq.nlargest(TOP_DESCENDANTS, zip(values, members, strict=True))
+        else:  # most ancestors have a handful of descendants: plain loops are faster
+            counted = dict.fromkeys(ALL_RELATIONS, 0)
+            total = 0
+            pairs = []
+            for model_id in members:
+                relation = relation_of[model_id]
+                if relation in counted:
+                    counted[relation] += 1
+                value = downloads_of[model_id]
+                total += value
+                pairs.append((value, model_id))
+            pairs.sort(reverse=True)
+            best = pairs[:TOP_DESCENDANTS]
+        best.sort(key=_most_downloaded_first)
         stats.append(
             LineageStat(
                 ancestor,
                 sum(counted.values()),
                 counted,
-                downloads[ancestor],
+                total,
                 [(model_id, value) for value, model_id in best],
             )
         )
     return stats
+
+
+def _most_downloaded_first(item: tuple[int, str]) -> tuple[int, str]:
+    return -item[0], item[1]

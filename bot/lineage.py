@@ -36,11 +36,42 @@ def build_tree(parents: Mapping[str, Sequence[str]]) -> Tree:
     ancestors: dict[str, frozenset[str]] = {}
     cycles: list[tuple[str, str]] = []
     empty: frozenset[str] = frozenset()
-    for start in parents:
+
+    def finish(node: str, direct: Sequence[str]) -> None:
+        if len(direct) == 1:  # most models: one parent, a fast path with the same result
+            parent = direct[0]
+            above_parent = roots.get(parent)
+            if above_parent is not None:
+                roots[node] = above_parent
+                ancestors[node] = ancestors.get(parent, empty).union((parent,))
+            elif parent not in parents and parent != node:
+                roots[node] = (parent,)
+                ancestors[node] = frozenset((parent,))
+            else:
+                roots[node] = (node,)
+            return
+        found: set[str] = set()
+        above: set[str] = set()
+        for parent in direct:
+            if parent in roots:
+                found.update(roots[parent])
+                above.add(parent)
+                above.update(ancestors.get(parent, empty))
+            elif parent not in parents and parent != node:
+                found.add(parent)
+                above.add(parent)
+        roots[node] = tuple(sorted(found)) if found else (node,)
+        if above:
+            ancestors[node] = frozenset(above)
+
+    for start, direct in parents.items():
         if start in roots:
             continue
+        if all(parent in roots or parent not in parents for parent in direct):
+            finish(start, direct)  # every parent already resolved: no walk needed
+            continue
         on_path = {start}
-        stack = [(start, iter(parents[start]))]
+        stack = [(start, iter(direct))]
         while stack:
             node, pending = stack[-1]
             for parent in pending:
@@ -55,19 +86,7 @@ def build_tree(parents: Mapping[str, Sequence[str]]) -> Tree:
             else:
                 stack.pop()
                 on_path.discard(node)
-                found: set[str] = set()
-                above: set[str] = set()
-                for parent in parents[node]:
-                    if parent in roots:
-                        found.update(roots[parent])
-                        above.add(parent)
-                        above.update(ancestors.get(parent, empty))
-                    elif parent not in parents and parent != node:
-                        found.add(parent)
-                        above.add(parent)
-                roots[node] = tuple(sorted(found)) if found else (node,)
-                if above:
-                    ancestors[node] = frozenset(above)
+                finish(node, parents[node])
     return Tree(roots, ancestors, cycles)
 
 

@@ -6,20 +6,23 @@ transaction that writes its rows and aggregates; the answers always read the lat
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
 from bot import schema
-from bot.aggregates import compute_aggregates, compute_lineage_stats, family_of
+from bot.aggregates import compute_aggregates, compute_lineage_stats, org_of
+from bot.bulk import insert_rows
 from bot.clock import as_utc
-from bot.lineage import Tree, build_tree
-from bot.records import ModelRecord, tags_json
+from bot.lineage import build_tree
+from bot.records import RELATIONS, UNKNOWN_RELATION, ModelRecord, tags_json
 from bot.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -27,7 +30,6 @@ log = logging.getLogger(__name__)
 RUNNING, COMPLETE, FAILED = "running", "complete", "failed"
 WEEK = timedelta(days=7)
 BASELINE_MIN_AGE = timedelta(days=6)
-CHUNK = 5000
 
 
 @dataclass
@@ -52,38 +54,54 @@ class WriteResult:
     missing_parents: int
 
 
-def _chunks(
-    rows: Sequence[dict[str, Any]], size: int = CHUNK
-) -> Iterator[Sequence[dict[str, Any]]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
-
-
-def _insert_many(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    for chunk in _chunks(rows):
-        connection.execute(insert(table), chunk)
-
-
-def _upsert_models(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    dialect = connection.dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(schema.models)
-    updated = {
-        name: statement.excluded[name]
-        for name in (
-            "author",
-            "created_at",
-            "pipeline_tag",
-            "library",
-            "license",
-            "gated",
-            "tags",
-            "last_seen_snapshot_id",
-        )
-    }
-    statement = statement.on_conflict_do_update(index_elements=["id"], set_=updated)
-    for chunk in _chunks(rows):
-        connection.execute(statement, chunk)
+MODEL_COLUMNS = (
+    "id",
+    "id_lower",
+    "author",
+    "created_at",
+    "pipeline_tag",
+    "library",
+    "license",
+    "gated",
+    "tags",
+    "first_seen_snapshot_id",
+    "last_seen_snapshot_id",
+)
+MODEL_UPDATED = (*MODEL_COLUMNS[2:9], "last_seen_snapshot_id")
+"""An upsert refreshes everything but the id and the snapshot that first saw the model."""
+STAT_COLUMNS = (
+    "snapshot_id",
+    "model_id",
+    "downloads",
+    "downloads_all_time",
+    "likes",
+    "trending_score",
+    "in_top",
+    "weekly_downloads",
+    "weekly_basis",
+    "children_count",
+    "family",
+)
+EDGE_COLUMNS = ("child", "parent", "relation")
+AGGREGATE_COLUMNS = (
+    "snapshot_id",
+    "attribution",
+    "level",
+    "key",
+    "downloads",
+    "models",
+    "share",
+    "rank",
+)
+LINEAGE_STAT_COLUMNS = (
+    "snapshot_id",
+    "model_id",
+    "descendants",
+    *RELATIONS,
+    UNKNOWN_RELATION,
+    "descendant_downloads",
+    "top_descendants",
+)
 
 
 def begin_snapshot(engine: Engine, taken_at: datetime, source: str, top_n: int) -> int:
@@ -152,12 +170,36 @@ def write_snapshot(
     note: str = "",
 ) -> WriteResult:
     """Store a crawl as a complete snapshot with its aggregates, all in one transaction."""
+    with _records_frozen():
+        return _write(engine, snapshot_id, crawl, registry, finished_at, note)
+
+
+@contextmanager
+def _records_frozen() -> Iterator[None]:
+    """Keep the garbage collector off the crawl's few million long-lived objects while the
+    snapshot is written; walking them again and again doubled the time of the lineage pass."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _write(
+    engine: Engine,
+    snapshot_id: int,
+    crawl: Crawl,
+    registry: Registry,
+    finished_at: datetime,
+    note: str,
+) -> WriteResult:
     records = crawl.records
     tree = build_tree({m: [e.parent for e in r.parents] for m, r in records.items() if r.parents})
     top_set = set(crawl.top_ids)
     top_records = [records[m] for m in crawl.top_ids if m in records]
     aggregate_rows = compute_aggregates(top_records, tree, registry)
     lineage_rows = compute_lineage_stats(records, tree)
+    ordered = sorted(records.values(), key=attrgetter("id"))
     with engine.begin() as connection:
         taken_at = as_utc(
             connection.execute(
@@ -170,66 +212,71 @@ def write_snapshot(
         if baseline is not None:
             elapsed_days = (taken_at - baseline[1]).total_seconds() / 86400
             stats = schema.model_stats
-            before = {
-                row.model_id: row.downloads_all_time
-                for row in connection.execute(
-                    select(stats.c.model_id, stats.c.downloads_all_time).where(
-                        stats.c.snapshot_id == baseline[0],
-                        stats.c.downloads_all_time.is_not(None),
-                    )
-                )
-            }
+            query = select(stats.c.model_id, stats.c.downloads_all_time).where(
+                stats.c.snapshot_id == baseline[0], stats.c.downloads_all_time.is_not(None)
+            )
+            before = {row.model_id: row.downloads_all_time for row in connection.execute(query)}
         _sync_registry(connection, registry)
-        _upsert_models(connection, [_model_row(r, snapshot_id) for r in records.values()])
-        connection.execute(delete(schema.lineage_edges))
-        _insert_many(
+        insert_rows(
             connection,
-            schema.lineage_edges,
-            [
-                {"child": e.child, "parent": e.parent, "relation": e.relation}
-                for r in records.values()
-                for e in r.parents
-            ],
+            schema.models,
+            MODEL_COLUMNS,
+            (_model_row(r, snapshot_id) for r in ordered),
+            conflict=("id",),
+            update=MODEL_UPDATED,
         )
-        _insert_many(
+        # In child order already (``ordered``); dict.fromkeys drops a repeated edge, if any.
+        _replace_edges(
+            connection,
+            list(
+                dict.fromkeys((e.child, e.parent, e.relation) for r in ordered for e in r.parents)
+            ),
+        )
+        roots = tree.roots
+        insert_rows(
             connection,
             schema.model_stats,
-            [
-                _stat_row(snapshot_id, r, r.id in top_set, tree, before.get(r.id), elapsed_days)
-                for r in records.values()
-            ],
+            STAT_COLUMNS,
+            (
+                (
+                    snapshot_id,
+                    r.id,
+                    r.downloads,
+                    r.downloads_all_time,
+                    r.likes,
+                    r.trending_score,
+                    r.id in top_set,
+                    *_weekly(r, before.get(r.id), elapsed_days),
+                    r.children_count,
+                    _family(r, roots),
+                )
+                for r in ordered
+            ),
         )
-        _insert_many(
+        insert_rows(
             connection,
             schema.aggregates,
-            [
-                {
-                    "snapshot_id": snapshot_id,
-                    "attribution": a.attribution,
-                    "level": a.level,
-                    "key": a.key,
-                    "downloads": a.downloads,
-                    "models": a.models,
-                    "share": a.share,
-                    "rank": a.rank,
-                }
+            AGGREGATE_COLUMNS,
+            (
+                (snapshot_id, a.attribution, a.level, a.key, a.downloads, a.models, a.share, a.rank)
                 for a in aggregate_rows
-            ],
+            ),
         )
-        _insert_many(
+        insert_rows(
             connection,
             schema.lineage_stats,
-            [
-                {
-                    "snapshot_id": snapshot_id,
-                    "model_id": s.model_id,
-                    "descendants": s.descendants,
-                    **s.by_relation,
-                    "descendant_downloads": s.descendant_downloads,
-                    "top_descendants": s.top_json(),
-                }
-                for s in lineage_rows
-            ],
+            LINEAGE_STAT_COLUMNS,
+            (
+                (
+                    snapshot_id,
+                    s.model_id,
+                    s.descendants,
+                    *(s.by_relation[r] for r in (*RELATIONS, UNKNOWN_RELATION)),
+                    s.descendant_downloads,
+                    s.top_json(),
+                )
+                for s in sorted(lineage_rows, key=attrgetter("model_id"))
+            ),
         )
         downloads_total = sum(r.downloads for r in top_records)
         connection.execute(
@@ -259,60 +306,63 @@ def write_snapshot(
     )
 
 
-def _model_row(record: ModelRecord, snapshot_id: int) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "id_lower": record.id.lower(),
-        "author": record.author,
-        "created_at": record.created_at,
-        "pipeline_tag": record.pipeline_tag,
-        "library": record.library,
-        "license": record.license,
-        "gated": record.gated,
-        "tags": tags_json(record.tags),
-        "first_seen_snapshot_id": snapshot_id,
-        "last_seen_snapshot_id": snapshot_id,
+def _replace_edges(connection: Connection, edges: list[tuple[str, str, str]]) -> None:
+    """Make ``lineage_edges`` hold exactly ``edges``, touching only the rows that changed
+    (from one week to the next, almost none)."""
+    table = schema.lineage_edges
+    wanted = set(edges)
+    stored = {
+        (row.child, row.parent, row.relation)
+        for row in connection.execute(select(table.c.child, table.c.parent, table.c.relation))
     }
+    gone = sorted(stored - wanted)
+    if gone:
+        connection.execute(
+            delete(table).where(
+                table.c.child == bindparam("old_child"), table.c.parent == bindparam("old_parent")
+            ),
+            [{"old_child": child, "old_parent": parent} for child, parent, _ in gone],
+        )
+    insert_rows(connection, table, EDGE_COLUMNS, [e for e in edges if e not in stored])
 
 
-def _stat_row(
-    snapshot_id: int,
-    record: ModelRecord,
-    in_top: bool,
-    tree: Tree,
-    before: int | None,
-    elapsed_days: float | None,
-) -> dict[str, Any]:
-    weekly, basis = _weekly(record, before, elapsed_days)
-    return {
-        "snapshot_id": snapshot_id,
-        "model_id": record.id,
-        "downloads": record.downloads,
-        "downloads_all_time": record.downloads_all_time,
-        "likes": record.likes,
-        "trending_score": record.trending_score,
-        "in_top": in_top,
-        "weekly_downloads": weekly,
-        "weekly_basis": basis,
-        "children_count": record.children_count,
-        "family": family_of(record, tree),
-    }
+def _model_row(record: ModelRecord, snapshot_id: int) -> tuple[Any, ...]:
+    return (
+        record.id,
+        record.id.lower(),
+        record.author,
+        record.created_at,
+        record.pipeline_tag,
+        record.library,
+        record.license,
+        record.gated,
+        tags_json(record.tags),
+        snapshot_id,
+        snapshot_id,
+    )
+
+
+def _family(record: ModelRecord, roots: dict[str, tuple[str, ...]]) -> str:
+    """``aggregates.family_of``, inlined for speed: the org of the model's first root."""
+    first = roots.get(record.id)
+    return record.author if first is None or first[0] == record.id else org_of(first[0])
 
 
 def _sync_registry(connection: Connection, registry: Registry) -> None:
     connection.execute(delete(schema.orgs))
-    _insert_many(
+    insert_rows(
         connection,
         schema.orgs,
+        ("org", "org_lower", "country", "display_name", "aliases", "source"),
         [
-            {
-                "org": org.org,
-                "org_lower": org.org.lower(),
-                "country": org.country,
-                "display_name": org.display_name,
-                "aliases": "|".join(org.aliases),
-                "source": org.source,
-            }
+            (
+                org.org,
+                org.org.lower(),
+                org.country,
+                org.display_name,
+                "|".join(org.aliases),
+                org.source,
+            )
             for org in registry
         ],
     )

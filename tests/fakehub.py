@@ -342,6 +342,7 @@ class FakeHub:
             self._records[record["id"].lower()] = dict(record)
         self._sorted: dict[tuple[str | None, bool], list[dict[str, Any]]] = {}
         self._filtered: OrderedDict[tuple[Any, ...], list[dict[str, Any]]] = OrderedDict()
+        self._by_author: dict[tuple[str | None, bool], dict[str, list[dict[str, Any]]]] = {}
         self._fragments: OrderedDict[
             tuple[tuple[str, ...], bool], dict[int, tuple[dict[str, Any], bytes]]
         ] = OrderedDict()
@@ -463,6 +464,7 @@ class FakeHub:
     def _invalidate(self) -> None:
         self._sorted.clear()
         self._filtered.clear()
+        self._by_author.clear()
         self._fragments.clear()
 
     # ------------------------------------------------------------------ faults and requests
@@ -611,12 +613,28 @@ class FakeHub:
             ordered = self._sorted_records(sort, ascending)
             if not (search or author or filters or pipeline or gated is not None):
                 return ordered
+            if author and not (search or filters or pipeline or gated is not None):
+                return self._author_index(sort, ascending).get(author, [])
             predicate = _make_predicate(search, author, filters, pipeline, gated)
             result = [r for r in ordered if predicate(r)]
             self._filtered[cache_key] = result
             if len(self._filtered) > _FILTER_CACHE_SIZE:
                 self._filtered.popitem(last=False)
             return result
+
+    def _author_index(self, sort: str | None, ascending: bool) -> dict[str, list[dict[str, Any]]]:
+        """Records by lower-cased author, in ``sort`` order: a crawl asks for the models of a
+        hundred orgs, and scanning 200,000 records for each took most of a benchmark's time."""
+        key = (sort, ascending)
+        with self._lock:
+            index = self._by_author.get(key)
+            if index is None:
+                index = {}
+                for r in self._sorted_records(sort, ascending):
+                    owner = (r.get("author") or r["id"].partition("/")[0]).lower()
+                    index.setdefault(owner, []).append(r)
+                self._by_author[key] = index
+            return index
 
     def _serialize_page(
         self, page: list[dict[str, Any]], fields: tuple[str, ...], add_model_id: bool
