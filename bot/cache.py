@@ -18,7 +18,7 @@ from bot.aggregates import AggregateRow
 from bot.clock import Clock, SystemClock, as_utc
 from bot.errors import EmptyCacheError
 from bot.registry import Registry, load_registry
-from bot.store import COMPLETE
+from bot.store import COMPLETE, DEMO_PREFIX, is_demo_source
 
 WEEK = timedelta(days=7)
 WEEK_TOLERANCE = timedelta(days=3)
@@ -179,12 +179,14 @@ class Cache:
         """The complete snapshot nearest to seven days before ``snapshot`` (within 4-10 days)."""
         s = schema.snapshots
         target = snapshot.taken_at - WEEK
+        demo = s.c.source.startswith(DEMO_PREFIX)
         with self.engine.connect() as c:
             rows = c.execute(
                 select(s).where(
                     s.c.status == COMPLETE,
                     s.c.taken_at >= target - WEEK_TOLERANCE,
                     s.c.taken_at <= target + WEEK_TOLERANCE,
+                    demo if is_demo_source(snapshot.source) else ~demo,
                 )
             ).all()
         candidates = [_snapshot(row) for row in rows]

@@ -43,9 +43,8 @@ from bot.clock import Clock, SystemClock
 from bot.errors import UserError
 from bot.records import to_record
 from bot.registry import Registry, load_registry
-from bot.store import Crawl, WriteResult, store_crawl
+from bot.store import DEMO_PREFIX, Crawl, WriteResult, store_crawl
 
-DEMO_PREFIX = "demo"
 """Every demo snapshot's ``source`` starts with this; no real refresh's does."""
 DEMO_SOURCE = f"{DEMO_PREFIX} (illustrative data, not live Hub figures)"
 DEMO_NOTE = (
@@ -121,11 +120,6 @@ IMAGE_STYLES = (
     "watercolor", "anime", "pixel-art", "cinematic", "sketch", "3d-render", "vintage-photo",
     "product-shot", "logo", "isometric", "oil-painting", "neon", "comic", "claymation",
 )  # fmt: skip
-
-
-def is_demo_source(source: str) -> bool:
-    """True for a snapshot written by ``hubpulse demo``: answers say its data is illustrative."""
-    return source.startswith(DEMO_PREFIX)
 
 
 class RealSnapshotsError(UserError):

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import hub
 from bot.clock import Clock, SystemClock
 from bot.crawl import MAX_DEPTH, WORKERS, NoProgress, Progress, crawl_hub
+from bot.demo import delete_demo_snapshots
 from bot.errors import RefreshError
 from bot.registry import Registry
 from bot.store import Crawl, WriteResult, begin_snapshot, fail_snapshot, write_snapshot
@@ -124,6 +125,9 @@ def refresh(
         raise
     finally:
         gc.unfreeze()  # the crawl froze its records (see bot.crawl.FREEZE_EVERY)
+    retired = delete_demo_snapshots(engine)
+    if retired:
+        log.info("removed %d illustrative demo snapshots: real data now answers", retired)
     summary = Summary(
         result=result,
         top_n=top_n,

@@ -17,7 +17,7 @@ from jinja2 import Environment, FunctionLoader, StrictUndefined
 
 from bot.blocks import Message, build_message
 from bot.cache import Snapshot
-from bot.demo import is_demo_source
+from bot.store import is_demo_source
 
 STALE_AFTER = timedelta(days=2)
 ECHO_LIMIT = 80

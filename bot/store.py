@@ -28,6 +28,7 @@ from bot.registry import Registry
 log = logging.getLogger(__name__)
 
 RUNNING, COMPLETE, FAILED = "running", "complete", "failed"
+DEMO_PREFIX = "demo"
 WEEK = timedelta(days=7)
 BASELINE_MIN_AGE = timedelta(days=6)
 
@@ -131,12 +132,22 @@ def fail_snapshot(engine: Engine, snapshot_id: int, error: str, finished_at: dat
         )
 
 
-def _baseline(connection: Connection, taken_at: datetime) -> tuple[int, datetime] | None:
+def is_demo_source(source: str) -> bool:
+    """True for a snapshot written by ``hubpulse demo``: answers say its data is illustrative."""
+    return source.startswith(DEMO_PREFIX)
+
+
+def _baseline(
+    connection: Connection, taken_at: datetime, source: str
+) -> tuple[int, datetime] | None:
     """The complete snapshot to compare with: the latest at least six days older, else the
-    latest older one."""
+    latest older one; never demo data against real data or the other way round."""
     snapshots = schema.snapshots
+    demo = snapshots.c.source.startswith(DEMO_PREFIX)
     query = select(snapshots.c.id, snapshots.c.taken_at).where(
-        snapshots.c.status == COMPLETE, snapshots.c.taken_at < taken_at
+        snapshots.c.status == COMPLETE,
+        snapshots.c.taken_at < taken_at,
+        demo if is_demo_source(source) else ~demo,
     )
     row = connection.execute(
         query.where(snapshots.c.taken_at <= taken_at - BASELINE_MIN_AGE)
@@ -201,12 +212,13 @@ def _write(
     lineage_rows = compute_lineage_stats(records, tree)
     ordered = sorted(records.values(), key=attrgetter("id"))
     with engine.begin() as connection:
-        taken_at = as_utc(
-            connection.execute(
-                select(schema.snapshots.c.taken_at).where(schema.snapshots.c.id == snapshot_id)
-            ).scalar_one()
-        )
-        baseline = _baseline(connection, taken_at)
+        current = connection.execute(
+            select(schema.snapshots.c.taken_at, schema.snapshots.c.source).where(
+                schema.snapshots.c.id == snapshot_id
+            )
+        ).one()
+        taken_at = as_utc(current.taken_at)
+        baseline = _baseline(connection, taken_at, current.source)
         before: dict[str, int] = {}
         elapsed_days = None
         if baseline is not None:

@@ -20,6 +20,7 @@ from bot import hub
 from bot.cache import Cache
 from bot.clock import FrozenClock
 from bot.crawl import crawl_hub
+from bot.demo import load_demo
 from bot.errors import RefreshError
 from bot.lineage import walk_up
 from bot.refresh import refresh
@@ -302,3 +303,20 @@ def test_requests_carry_a_timeout(api: HfApi, fake_hub: FakeHub) -> None:
         session.event_hooks["request"].pop()
     assert seen
     assert all(timeout["read"] == hub.REQUEST_TIMEOUT.read for timeout in seen)
+
+
+def test_a_real_refresh_retires_the_demo_and_never_compares_with_it(
+    sqlite_engine: Engine, fake_hub: FakeHub, api: HfApi
+) -> None:
+    load_demo(sqlite_engine, clock=FrozenClock(T0 - timedelta(days=7)))
+    # Above the demo's invented all-time count, so a difference against it would look valid.
+    fake_hub.set_downloads(QWEN, 90_000, 90_000_000)
+    refresh(sqlite_engine, api, load_registry(), TOP_N, clock=FrozenClock(T0))
+    cache = Cache(sqlite_engine)
+    snapshots = cache.snapshots()
+    assert [s.source for s in snapshots] == [f"hub {api.endpoint}"]
+    latest = cache.latest()
+    assert cache.week_before(latest) is None
+    stat = cache.stat(latest.id, QWEN)
+    assert stat is not None
+    assert stat.weekly_basis == "30d"  # not a difference against the demo's invented all-time

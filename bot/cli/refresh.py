@@ -19,16 +19,6 @@ from bot.refresh import refresh
 from bot.registry import load_registry
 
 
-class OneLineUsage(click.Command):
-    """Bad arguments give one line and exit code 2, like every other expected error."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            raise CliError(f"{exc.format_message()} (see `{ctx.command_path} --help`)") from None
-
-
 class Bars:
     """One tqdm bar per crawl phase, on stderr, only when stderr is a terminal."""
 
@@ -72,7 +62,7 @@ def _still_answering(engine: Engine) -> str:
     return f"the previous snapshot ({previous.taken_at:%Y-%m-%d %H:%M} UTC) is still answering"
 
 
-@main.command("refresh", cls=OneLineUsage)
+@main.command("refresh")
 @click.option(
     "--top",
     "top_n",
