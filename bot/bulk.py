@@ -13,6 +13,8 @@ ever travel as parameters.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table
@@ -28,10 +30,50 @@ def _processed(
     for index, name in enumerate(columns):
         processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if processor is not None:
-            processors.append((index, processor))
+            processors.append((index, _faster(processor)))
     if not processors:
         return rows
+    if len(processors) == 1:
+        return _converted_one(rows, *processors[0])
     return _converted(rows, processors)
+
+
+_SAMPLES = (
+    datetime(2001, 2, 3, 4, 5, 6, 7),
+    datetime(987, 12, 31, 23, 59, 59),
+    datetime(2024, 1, 1),
+)
+
+
+def _iso_text(value: datetime) -> str:
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def _faster(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """SQLite's ``DateTime`` processor formats each value field by field in Python; when its
+    text is the ISO form with microseconds (the default storage format, checked on samples),
+    a plain ``datetime`` is formatted by ``datetime.isoformat`` in C instead. Anything else
+    (None, a date, a subclass) still goes through SQLAlchemy's own processor."""
+    try:
+        same = all(processor(sample) == _iso_text(sample) for sample in _SAMPLES)
+    except Exception:  # a processor for another type may reject a datetime any way it likes
+        same = False
+    if not same:
+        return processor
+
+    def process(value: Any) -> Any:
+        if type(value) is datetime:
+            return value.isoformat(" ", "microseconds")[:26]
+        return processor(value)
+
+    return process
+
+
+def _converted_one(
+    rows: Iterable[Row], index: int, processor: Callable[[Any], Any]
+) -> Iterator[Row]:
+    for row in rows:
+        yield (*row[:index], processor(row[index]), *row[index + 1 :])
 
 
 def _converted(
@@ -70,6 +112,61 @@ def insert_rows(
         cursor.executemany(sql, values)
     finally:
         cursor.close()
+
+
+@contextmanager
+def large_cache(connection: Connection, kibibytes: int = 256 * 1024) -> Iterator[None]:
+    """On SQLite, let the page cache hold a snapshot's index pages while its rows are written
+    (the default 2 MiB cache spills them to disk over and over); restored afterwards."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    cursor: Any = connection.connection.cursor()
+    try:
+        previous = cursor.execute("PRAGMA cache_size").fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = {-int(kibibytes)}")
+        try:
+            yield
+        finally:
+            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+    finally:
+        cursor.close()
+
+
+@contextmanager
+def indexes_deferred(connection: Connection, table: Table) -> Iterator[None]:
+    """On SQLite, when ``table`` is empty (a first refresh), drop its secondary indexes while
+    it is filled and build them again from their stored SQL: one sort per index instead of
+    hundreds of thousands of random B-tree inserts. All inside the caller's transaction."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    cursor: Any = connection.connection.cursor()
+    try:
+        name = table.name
+        empty = cursor.execute(
+            f"SELECT 1 FROM {_quote(connection, name)} LIMIT 1"  # noqa: S608
+        ).fetchone()
+        indexes = (
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master"
+                " WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                (name,),
+            ).fetchall()
+            if empty is None
+            else []
+        )
+        for index_name, _ in indexes:
+            cursor.execute(f"DROP INDEX {_quote(connection, index_name)}")
+        yield
+        for _, sql in indexes:
+            cursor.execute(sql)
+    finally:
+        cursor.close()
+
+
+def _quote(connection: Connection, name: str) -> str:
+    return str(connection.dialect.identifier_preparer.quote(name))
 
 
 def _on_conflict(connection: Connection, conflict: Sequence[str], update: Sequence[str]) -> str:

@@ -197,7 +197,13 @@ def to_record(raw: Any) -> ModelRecord:
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":")).encode
 """One encoder for every call: ``json.dumps`` with options builds a new one each time, which
 was a tenth of the time a 200,000-model snapshot took to store."""
+_encode_string = json.encoder.encode_basestring_ascii
 
 
 def tags_json(tags: list[str]) -> str:
-    return _COMPACT_JSON(tags)
+    """``_COMPACT_JSON(tags)``, joined from each string's C-encoded form: 200,000 models'
+    tag lists are encoded per snapshot."""
+    try:
+        return "[" + ",".join(map(_encode_string, tags)) + "]"
+    except TypeError:
+        return _COMPACT_JSON(tags)

@@ -4,6 +4,7 @@ with nothing lost, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -143,6 +144,30 @@ def test_an_upgrade_from_the_first_migration_keeps_every_row(bare_engine):
         top_n=100,
     )
     assert cache.latest().source == "after-upgrade"
+
+
+def test_the_first_snapshot_into_an_empty_sqlite_database_keeps_its_indexes(sqlite_engine):
+    """The first write drops the secondary indexes of empty tables and builds them again, and
+    stores datetimes as the text SQLAlchemy would (SQL compares them as strings)."""
+
+    def indexes() -> set[tuple[str, str]]:
+        with sqlite_engine.connect() as connection:
+            query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            return {(row.name, row.sql) for row in connection.exec_driver_sql(query)}
+
+    before = indexes()
+    assert {"ix_models_author", "ix_models_created_at", "ix_lineage_edges_parent"} <= {
+        name for name, _ in before
+    }
+    store_world(sqlite_engine, weeks=1)
+    assert indexes() == before
+    with sqlite_engine.connect() as connection:
+        stored = connection.exec_driver_sql(
+            "SELECT created_at FROM models WHERE created_at IS NOT NULL"
+        ).scalars()
+        texts = list(stored)
+    assert texts
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", t) for t in texts)
 
 
 def test_db_upgrade_and_current(database_url, bare_engine):
