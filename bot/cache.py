@@ -18,7 +18,7 @@ from bot.aggregates import AggregateRow
 from bot.clock import Clock, SystemClock, as_utc
 from bot.errors import EmptyCacheError
 from bot.registry import Registry, load_registry
-from bot.store import COMPLETE, DEMO_PREFIX, is_demo_source
+from bot.store import COMPLETE, same_kind_as
 
 WEEK = timedelta(days=7)
 WEEK_TOLERANCE = timedelta(days=3)
@@ -179,14 +179,13 @@ class Cache:
         """The complete snapshot nearest to seven days before ``snapshot`` (within 4-10 days)."""
         s = schema.snapshots
         target = snapshot.taken_at - WEEK
-        demo = s.c.source.startswith(DEMO_PREFIX)
         with self.engine.connect() as c:
             rows = c.execute(
                 select(s).where(
                     s.c.status == COMPLETE,
                     s.c.taken_at >= target - WEEK_TOLERANCE,
                     s.c.taken_at <= target + WEEK_TOLERANCE,
-                    demo if is_demo_source(snapshot.source) else ~demo,
+                    same_kind_as(snapshot.source),
                 )
             ).all()
         candidates = [_snapshot(row) for row in rows]

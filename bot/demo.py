@@ -36,14 +36,14 @@ from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, delete, exists, func, select, update
+from sqlalchemy import Connection, Engine, delete, exists, func, select, update
 
 from bot import schema
 from bot.clock import Clock, SystemClock
 from bot.errors import UserError
 from bot.records import to_record
 from bot.registry import Registry, load_registry
-from bot.store import DEMO_PREFIX, Crawl, WriteResult, store_crawl
+from bot.store import DEMO_PREFIX, DEMO_SNAPSHOT, Crawl, WriteResult, store_crawl
 
 """Every demo snapshot's ``source`` starts with this; no real refresh's does."""
 DEMO_SOURCE = f"{DEMO_PREFIX} (illustrative data, not live Hub figures)"
@@ -440,17 +440,13 @@ def crawl_of(raw: Iterable[dict[str, Any]], registry: Registry, top_n: int = TOP
 
 
 # Loading
-def _is_demo(source: ColumnElement[str]) -> ColumnElement[bool]:
-    return source.startswith(DEMO_PREFIX)
-
-
 def real_snapshot_count(engine: Engine) -> int:
     """Snapshots of any status that the demo did not write."""
     s = schema.snapshots
     with engine.connect() as connection:
         return int(
             connection.execute(
-                select(func.count()).select_from(s).where(~_is_demo(s.c.source))
+                select(func.count()).select_from(s).where(~DEMO_SNAPSHOT)
             ).scalar_one()
         )
 
@@ -469,7 +465,7 @@ def delete_demo_snapshots(engine: Engine) -> int:
     """Remove every demo snapshot and what only they saw, in one transaction."""
     s = schema.snapshots
     with engine.begin() as connection:
-        ids = list(connection.execute(select(s.c.id).where(_is_demo(s.c.source))).scalars())
+        ids = list(connection.execute(select(s.c.id).where(DEMO_SNAPSHOT)).scalars())
         if ids:
             # The foreign keys cascade, but SQLite enforces them only on connections that
             # enabled them; deleting the children explicitly holds everywhere.

@@ -16,6 +16,7 @@ from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot import schema
 from bot.aggregates import compute_aggregates, compute_lineage_stats, org_of
@@ -137,17 +138,26 @@ def is_demo_source(source: str) -> bool:
     return source.startswith(DEMO_PREFIX)
 
 
+DEMO_SNAPSHOT = schema.snapshots.c.source.startswith(DEMO_PREFIX)
+"""SQL: the snapshot row is demo data."""
+
+
+def same_kind_as(source: str) -> ColumnElement[bool]:
+    """SQL: the snapshot row is demo data if ``source`` is, real data if it is not; a figure
+    never compares demo data with real data."""
+    return DEMO_SNAPSHOT if is_demo_source(source) else ~DEMO_SNAPSHOT
+
+
 def _baseline(
     connection: Connection, taken_at: datetime, source: str
 ) -> tuple[int, datetime] | None:
     """The complete snapshot to compare with: the latest at least six days older, else the
     latest older one; never demo data against real data or the other way round."""
     snapshots = schema.snapshots
-    demo = snapshots.c.source.startswith(DEMO_PREFIX)
     query = select(snapshots.c.id, snapshots.c.taken_at).where(
         snapshots.c.status == COMPLETE,
         snapshots.c.taken_at < taken_at,
-        demo if is_demo_source(source) else ~demo,
+        same_kind_as(source),
     )
     row = connection.execute(
         query.where(snapshots.c.taken_at <= taken_at - BASELINE_MIN_AGE)
