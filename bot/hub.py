@@ -18,6 +18,11 @@ Failures, and who handles them:
   :func:`connect` installs a session whose requests time out (:data:`REQUEST_TIMEOUT`): a
   stalled connection becomes a retried timeout instead of a refresh that hangs forever.
 
+:func:`connect` also turns huggingface_hub's telemetry off. With it on, building the first
+request's headers waits for ``GET {ENDPOINT}/api/agent-harnesses`` (AI agent detection for the
+user agent), ENDPOINT being ``HF_ENDPOINT`` as it was when huggingface_hub was imported, not the
+client's endpoint: huggingface.co when the setting came from ``.env``. hubpulse needs none of it.
+
 Whatever still fails is raised as :class:`HubError` (a ``RefreshError``) with a one-line reason
 that names the endpoint and never the token.
 """
@@ -34,6 +39,7 @@ from typing import Any, TypeVar
 
 import httpx2
 from huggingface_hub import HfApi, get_session, set_client_factory
+from huggingface_hub import constants as hf_constants
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 from huggingface_hub.hf_api import ExpandModelProperty_T
 from huggingface_hub.utils import (
@@ -148,6 +154,8 @@ def _client_with_timeout() -> httpx2.Client:
 def connect(endpoint: str, token: str | None) -> HfApi:
     """A client for ``endpoint``; ``token`` may be None (anonymous, never the cached login)."""
     _install_session()
+    # What HF_HUB_DISABLE_TELEMETRY=1 sets at import; read by every request's headers.
+    hf_constants.HF_HUB_DISABLE_TELEMETRY = True
     return HfApi(endpoint=endpoint.rstrip("/"), token=token or False)
 
 

@@ -3,6 +3,7 @@
 ``configure_logging`` installs one handler on the root logger. Its ``RedactingFilter`` rewrites
 every record that reaches it (from hubpulse, slack_bolt, urllib3, anything) so that Slack tokens,
 Hub tokens and the configured secrets are replaced by ``[redacted]`` before any formatting.
+Libraries that print through handlers of their own (huggingface_hub) are sent to it instead.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import IO, Any
+
+from huggingface_hub.utils import logging as hf_logging
 
 REDACTED = "[redacted]"
 TOKEN_PATTERN = re.compile(
@@ -100,7 +103,13 @@ def configure_logging(
     secrets: Iterable[str] = (),
     stream: IO[str] | None = None,
 ) -> logging.Handler:
-    """Replace the root logger's handlers with one redacting handler; returns that handler."""
+    """Replace the root logger's handlers with one redacting handler; returns that handler.
+
+    huggingface_hub adds a stderr handler of its own to its logger when it is imported, which no
+    redaction sees and which would print each of its records a second time (raw, and never as
+    JSON): it is removed, and the library's records propagate to the root handler. Its level
+    (WARNING unless ``HF_HUB_VERBOSITY`` says otherwise) is left to the caller.
+    """
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     handler.addFilter(RedactingFilter(secrets))
@@ -109,6 +118,10 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    hub_logger = hf_logging.get_logger()
+    for own in list(hub_logger.handlers):
+        hub_logger.removeHandler(own)
+    hf_logging.enable_propagation()
     return handler
 
 

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from huggingface_hub import constants as hf_constants
 from sqlalchemy import Engine, create_engine, text
 
 from bot.db import make_engine, upgrade
@@ -20,10 +21,17 @@ _SCRUBBED_PREFIXES = ("SLACK_", "HUBPULSE_", "HF_")
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):
-    """No developer token or setting leaks into a test, and no test reaches the real Hub."""
+    """No developer token or setting leaks into a test, and no test reaches the real Hub.
+
+    huggingface_hub reads its environment once, when the test modules import it: the variables
+    set here reach subprocesses, and the one it would need in this process (telemetry, whose
+    agent detection asks ``{ENDPOINT}/api/agent-harnesses`` of huggingface.co) is set directly,
+    for the tests that build an ``HfApi`` without ``bot.hub.connect``.
+    """
     for name in list(os.environ):
         if name.startswith(_SCRUBBED_PREFIXES) and name != "HUBPULSE_TEST_POSTGRES_URL":
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(hf_constants, "HF_HUB_DISABLE_TELEMETRY", True)
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
     monkeypatch.setenv("HF_HOME", str(tmp_path_factory.mktemp("hf-home")))

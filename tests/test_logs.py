@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from huggingface_hub.utils import logging as hf_logging
 from slack_sdk import WebClient
 
 from bot.logs import REDACTED, configure_logging, log_command, redact
@@ -22,12 +23,15 @@ SIGNING_SECRET = "5ca1ab1e0ddba11deadbeef00c0ffee0"
 
 @pytest.fixture
 def stream() -> Iterator[io.StringIO]:
-    """Where the configured handler writes; the root logger is restored afterwards."""
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
+    """Where the configured handler writes; the root and huggingface_hub loggers are restored
+    afterwards."""
+    loggers = (logging.getLogger(), hf_logging.get_logger())
+    saved = [(logger, logger.handlers[:], logger.level, logger.propagate) for logger in loggers]
     yield io.StringIO()
-    root.handlers[:] = saved[0]
-    root.setLevel(saved[1])
+    for logger, handlers, level, propagate in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 def lines(stream: io.StringIO) -> list[str]:
@@ -93,6 +97,30 @@ def test_tokens_are_redacted_from_every_part_of_every_record(stream, log_format)
         assert secret not in output
     assert output.count(REDACTED) >= 8
     assert "bad signature with [redacted]" in output
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_huggingface_hub_records_are_printed_once_and_redacted(stream, log_format):
+    """huggingface_hub prints through a stderr handler it adds when imported; after configuring,
+    its records reach only the redacting handler."""
+    bypass = io.StringIO()
+    library = hf_logging.get_logger()
+    for own in library.handlers:
+        if isinstance(own, logging.StreamHandler):
+            own.setStream(bypass)
+    library.addHandler(logging.StreamHandler(bypass))  # as its import does, whatever ran before
+    hf_logging.disable_propagation()
+    configure_logging(log_format, "INFO", stream=stream)
+    for leftover in library.handlers:  # none is expected; any would have to write to the bypass
+        if isinstance(leftover, logging.StreamHandler):
+            leftover.setStream(bypass)
+    logging.getLogger("huggingface_hub.utils._http").warning("retrying with token %s", HF_TOKEN)
+    [line] = lines(stream)
+    assert HF_TOKEN not in line
+    assert f"retrying with token {REDACTED}" in line
+    if log_format == "json":
+        assert json.loads(line)["logger"] == "huggingface_hub.utils._http"
+    assert bypass.getvalue() == ""
 
 
 def test_a_token_in_a_real_slack_response_body_is_not_logged(stream):

@@ -1,10 +1,8 @@
-"""The root command group and what every verb shares: settings, logging, one-line errors."""
+"""The root command group and what every verb shares: settings, the store, one-line errors."""
 
 from __future__ import annotations
 
 import importlib
-import logging
-import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -20,7 +18,6 @@ from bot.settings import Settings, load_dotenv_file, load_settings
 F = TypeVar("F", bound=Callable[..., Any])
 
 USAGE_EXIT = 2
-log = logging.getLogger("hubpulse")
 
 
 class CliError(click.ClickException):
@@ -61,13 +58,6 @@ def open_store(config: Settings) -> Engine:
     except UserError as exc:
         raise CliError(exc.message) from None
     return engine
-
-
-def configure_logging(level: str = "INFO") -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
 
 
 VERBS = (
