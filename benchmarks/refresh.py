@@ -1,4 +1,4 @@
-"""Benchmark a real refresh against a synthetic Hub of 200,000 models.
+"""Benchmark real refreshes against a synthetic Hub of 200,000 models.
 
     python benchmarks/refresh.py                      # 200,000 models into a fresh SQLite file
     python benchmarks/refresh.py --database-url postgresql+psycopg://postgres@127.0.0.1/test
@@ -12,7 +12,10 @@ few parents that do not exist and one cycle.
 
 The refresh is the one ``hubpulse refresh`` runs (``bot.refresh.refresh``): HTTP and parsing
 through the real ``huggingface_hub`` client, then ``write_snapshot`` (storing and aggregating),
-timed apart.
+timed apart. Two refreshes run, a week apart on the refresh's clock: the first into an empty
+store, then the next week's, after the synthetic Hub moved on as the real one does (every
+model's downloads grew, 1% new models, 0.5% of model cards edited): the first writes every
+model's metadata and links, the next only what changed.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +35,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot import hub  # noqa: E402
+from bot.clock import FrozenClock  # noqa: E402
 from bot.db import make_engine, upgrade  # noqa: E402
-from bot.refresh import refresh  # noqa: E402
+from bot.refresh import Summary, refresh  # noqa: E402
 from bot.registry import load_registry  # noqa: E402
 from tests.fakehub import FakeHub, make_record  # noqa: E402
 
@@ -64,6 +69,8 @@ SUFFIX = {"finetune": "-ft", "quantized": "-GGUF", "adapter": "-lora", "merge": 
 MAX_DEPTH = 5
 USERS = 30_000
 MISSING_PARENTS = 100
+NEW_EACH_WEEK = 0.01
+EDITED_EACH_WEEK = 0.005
 
 
 def synthetic_hub(n: int, seed: int) -> list[dict[str, Any]]:
@@ -134,14 +141,51 @@ def synthetic_hub(n: int, seed: int) -> list[dict[str, Any]]:
     return records
 
 
+def next_week(records: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
+    """The same Hub a week later: downloads grew, a few model cards were edited (a new license),
+    and 1% new models appeared, fine-tunes and quantizations of existing ones."""
+    rng = random.Random(seed + 1)
+    later = []
+    for record in records:
+        downloads = record["downloads"]
+        weekly = int(downloads * 7 / 30 * rng.uniform(0.7, 1.3))
+        changed = {
+            **record,
+            "downloads": max(0, int(downloads * rng.uniform(0.9, 1.15))),
+            "downloadsAllTime": record["downloadsAllTime"] + weekly,
+        }
+        if rng.random() < EDITED_EACH_WEEK:
+            changed["tags"] = [
+                "license:mit" if tag.startswith("license:") else tag for tag in record["tags"]
+            ]
+            changed["cardData"] = {**record.get("cardData", {}), "license": "mit"}
+        later.append(changed)
+    for k in range(int(len(records) * NEW_EACH_WEEK)):
+        parent = records[rng.randrange(len(records))]["id"]
+        relation = rng.choice(("finetune", "quantized"))
+        later.append(
+            make_record(
+                f"user{k % USERS}/{parent.split('/')[1]}-new{k}",
+                downloads=int(rng.paretovariate(1.05)) - 1,
+                created_at="2026-06-01T00:00:00.000Z",
+                parents=[parent],
+                relation=relation,
+            )
+        )
+    return later
+
+
 def serve(models: int, seed: int) -> None:
-    """Run the synthetic Hub until stdin closes; print its URL, then its peak RSS."""
+    """Run the synthetic Hub: print its URL; on a line on stdin, move it a week on and print a
+    line; when stdin closes, print its peak RSS."""
     started = time.perf_counter()
     records = synthetic_hub(models, seed)
     with FakeHub(records, page_size=1000) as fake:
-        del records
         print(fake.url, f"{time.perf_counter() - started:.1f}", flush=True)
-        sys.stdin.read()
+        for _ in sys.stdin:
+            records = next_week(records, seed)
+            fake.put_many(records)
+            print(len(fake), flush=True)
     print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)
 
 
@@ -156,32 +200,43 @@ def run(models: int, top: int, seed: int, database_url: str | None) -> None:
     assert server.stdout is not None
     url, generated = server.stdout.readline().split()
     print(f"synthetic Hub: {models:,} models generated in {generated} s, serving at {url}")
+    clock = FrozenClock(datetime(2026, 6, 1, tzinfo=UTC))
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(database_url or f"sqlite:///{tmp}/bench.db")
         upgrade(engine)
+        print(f"database: {engine.url.render_as_string(hide_password=True)}")
         api = hub.connect(url, None)
-        started = time.perf_counter()
-        summary = refresh(engine, api, load_registry(), top)
-        total = time.perf_counter() - started
+        for week, label in enumerate(("first refresh (empty store)", "next week's refresh")):
+            if week:
+                server.stdin.write("next week\n")
+                server.stdin.flush()
+                server.stdout.readline()
+            started = time.perf_counter()
+            summary = refresh(engine, api, load_registry(), top, clock=clock)
+            total = time.perf_counter() - started
+            report(label, summary, total)
+            clock.advance(timedelta(days=7))
         engine.dispose()
     server.stdin.close()
     server_rss_kib = int(server.stdout.readline())
     server.wait()
     client_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(f"peak RSS, refreshes:  {client_rss_kib / 1024:8.0f} MiB (this process, client alone)")
+    print(f"peak RSS, fake Hub:   {server_rss_kib / 1024:8.0f} MiB (its own process)")
+
+
+def report(label: str, summary: Summary, total: float) -> None:
     stored = summary.result.models
-    print(summary.line())
-    print(f"database:             {engine.url.render_as_string(hide_password=True)}")
-    print(f"end to end:           {total:8.1f} s   {stored / total:10,.0f} models/s")
+    print(f"{label}: {summary.line()}")
+    print(f"  end to end:           {total:8.1f} s   {stored / total:10,.0f} models/s")
     print(
-        f"crawl (HTTP + parse): {summary.crawl_seconds:8.1f} s   "
+        f"  crawl (HTTP + parse): {summary.crawl_seconds:8.1f} s   "
         f"{stored / summary.crawl_seconds:10,.0f} models/s"
     )
     print(
-        f"store + aggregate:    {summary.store_seconds:8.1f} s   "
+        f"  store + aggregate:    {summary.store_seconds:8.1f} s   "
         f"{stored / summary.store_seconds:10,.0f} models/s"
     )
-    print(f"peak RSS, refresh:    {client_rss_kib / 1024:8.0f} MiB (this process, client alone)")
-    print(f"peak RSS, fake Hub:   {server_rss_kib / 1024:8.0f} MiB (its own process)")
 
 
 def main() -> None:

@@ -12,25 +12,40 @@ ever travel as parameters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Boolean, Connection, Table
 
 Row = tuple[Any, ...]
+
+
+def _processors(
+    connection: Connection, table: Table, columns: Sequence[str]
+) -> list[Callable[[Any], Any] | None]:
+    """Each column's bind processor on this dialect, or None where values pass as they are."""
+    dialect = connection.dialect
+    found: list[Callable[[Any], Any] | None] = []
+    for name in columns:
+        kind = table.c[name].type
+        if isinstance(kind, Boolean) and dialect.name == "sqlite":
+            found.append(None)  # sqlite3 binds True and False as 1 and 0, as the processor would
+            continue
+        processor = kind.dialect_impl(dialect).bind_processor(dialect)
+        found.append(None if processor is None else _faster(processor))
+    return found
 
 
 def _processed(
     connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Row]
 ) -> Iterable[Row]:
-    dialect = connection.dialect
-    processors: list[tuple[int, Callable[[Any], Any]]] = []
-    for index, name in enumerate(columns):
-        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if processor is not None:
-            processors.append((index, _faster(processor)))
+    processors = [
+        (index, processor)
+        for index, processor in enumerate(_processors(connection, table, columns))
+        if processor is not None
+    ]
     if not processors:
         return rows
     if len(processors) == 1:
@@ -97,19 +112,95 @@ def insert_rows(
 ) -> None:
     """Insert ``rows``; with ``conflict`` (the key columns), existing rows get ``update`` columns
     from the new row instead (an upsert, same SQL on SQLite and PostgreSQL)."""
+    _execute(
+        connection, table, columns, _processed(connection, table, columns, rows), conflict, update
+    )
+
+
+def insert_columns(
+    connection: Connection,
+    table: Table,
+    columns: Mapping[str, Iterable[Any]],
+    *,
+    conflict: Sequence[str] = (),
+    update: Sequence[str] = (),
+) -> None:
+    """``insert_rows`` for data held column by column (equal lengths): each column is converted
+    with one ``map`` and the rows are zipped in C, with no Python code run per row."""
+    names = list(columns)
+    values = [
+        column if processor is None else map(processor, column)
+        for column, processor in zip(
+            columns.values(), _processors(connection, table, names), strict=True
+        )
+    ]
+    _execute(connection, table, names, zip(*values, strict=True), conflict, update)
+
+
+def _execute(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Iterable[Row],
+    conflict: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    if connection.dialect.name == "postgresql":
+        _copy(connection, table, columns, rows, conflict, update)
+        return
     quote = connection.dialect.identifier_preparer.quote
     names = ", ".join(quote(name) for name in columns)
-    values = _processed(connection, table, columns, rows)
-    if connection.dialect.name == "postgresql":
-        _copy(connection, table, columns, values, conflict, update)
-        return
     marks = ", ".join("?" * len(columns))
     sql = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"  # noqa: S608
     if conflict:
-        sql += _on_conflict(connection, conflict, update)
+        sql += _on_conflict(connection, table, conflict, update)
     cursor: Any = connection.connection.cursor()
     try:
-        cursor.executemany(sql, values)
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
+
+
+def read_pairs(
+    connection: Connection,
+    table: Table,
+    key: str,
+    value: str,
+    where: tuple[str, Any] | None = None,
+) -> dict[Any, Any]:
+    """``{key: value}`` over the rows of ``table`` (where a column equals a value, if given) whose
+    value is not null, fetched by the driver as plain tuples."""
+    quote = connection.dialect.identifier_preparer.quote
+    sql = f"SELECT {quote(key)}, {quote(value)} FROM {quote(table.name)}"  # noqa: S608
+    sql += f" WHERE {quote(value)} IS NOT NULL"
+    parameters: tuple[Any, ...] = ()
+    if where is not None:
+        mark = "%s" if connection.dialect.name == "postgresql" else "?"
+        sql += f" AND {quote(where[0])} = {mark}"
+        parameters = (where[1],)
+    cursor: Any = connection.connection.cursor()
+    try:
+        cursor.execute(sql, parameters)
+        return dict(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def delete_where_in(
+    connection: Connection, table: Table, column: str, values: Sequence[Any]
+) -> None:
+    """Delete the rows whose ``column`` is one of ``values`` (one statement per value, sent in
+    one ``executemany``)."""
+    if not values:
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    cursor: Any = connection.connection.cursor()
+    try:
+        cursor.executemany(
+            f"DELETE FROM {quote(table.name)} WHERE {quote(column)} = {mark}",  # noqa: S608
+            [(value,) for value in values],
+        )
     finally:
         cursor.close()
 
@@ -169,15 +260,21 @@ def _quote(connection: Connection, name: str) -> str:
     return str(connection.dialect.identifier_preparer.quote(name))
 
 
-def _on_conflict(connection: Connection, conflict: Sequence[str], update: Sequence[str]) -> str:
+def _on_conflict(
+    connection: Connection, table: Table, conflict: Sequence[str], update: Sequence[str]
+) -> str:
+    """``ON CONFLICT``: keep the row, or update ``update`` columns where one of them changed. A
+    row that is the same as stored is not written at all, so a refresh that sees the same
+    models again writes only what changed."""
     quote = connection.dialect.identifier_preparer.quote
     keys = ", ".join(quote(name) for name in conflict)
+    if not update:
+        return f" ON CONFLICT ({keys}) DO NOTHING"
     sets = ", ".join(f"{quote(name)} = excluded.{quote(name)}" for name in update)
-    return (
-        f" ON CONFLICT ({keys}) DO UPDATE SET {sets}"
-        if sets
-        else f" ON CONFLICT ({keys}) DO NOTHING"
-    )
+    stored = ", ".join(f"{quote(table.name)}.{quote(name)}" for name in update)
+    new = ", ".join(f"excluded.{quote(name)}" for name in update)
+    differs = "IS DISTINCT FROM" if connection.dialect.name == "postgresql" else "IS NOT"
+    return f" ON CONFLICT ({keys}) DO UPDATE SET {sets} WHERE ({stored}) {differs} ({new})"
 
 
 def _copy(
@@ -207,7 +304,7 @@ def _copy(
         if conflict:
             cursor.execute(
                 f"INSERT INTO {target} ({names}) SELECT {names} FROM {into}"  # noqa: S608
-                f"{_on_conflict(connection, conflict, update)}"
+                f"{_on_conflict(connection, table, conflict, update)}"
             )
             cursor.execute(f"DROP TABLE {into}")
     finally:

@@ -477,25 +477,19 @@ def delete_demo_snapshots(engine: Engine) -> int:
 
 
 def _forget_unseen_models(connection: Connection, deleted: list[int]) -> None:
-    """Drop models no remaining snapshot saw; re-point first/last seen of the others."""
+    """Drop models no remaining snapshot saw; re-point first seen of the others."""
     m, st, edges = schema.models, schema.model_stats, schema.lineage_edges
     seen = exists().where(st.c.model_id == m.c.id)
     connection.execute(delete(m).where(~seen))
-    for column, pick in (
-        (m.c.first_seen_snapshot_id, func.min),
-        (m.c.last_seen_snapshot_id, func.max),
-    ):
-        connection.execute(
-            update(m)
-            .where(column.in_(deleted))
-            .values(
-                {
-                    column.name: select(pick(st.c.snapshot_id))
-                    .where(st.c.model_id == m.c.id)
-                    .scalar_subquery()
-                }
-            )
+    connection.execute(
+        update(m)
+        .where(m.c.first_seen_snapshot_id.in_(deleted))
+        .values(
+            first_seen_snapshot_id=select(func.min(st.c.snapshot_id))
+            .where(st.c.model_id == m.c.id)
+            .scalar_subquery()
         )
+    )
     connection.execute(delete(edges).where(~exists().where(m.c.id == edges.c.child)))
 
 

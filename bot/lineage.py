@@ -15,10 +15,9 @@ MAX_CHAIN = 64
 
 @dataclass
 class Tree:
-    """Roots and ancestors of every model that has parents."""
+    """The roots of every model that has parents, and the links that close a cycle."""
 
     roots: dict[str, tuple[str, ...]]
-    ancestors: dict[str, frozenset[str]]
     cycles: list[tuple[str, str]] = field(default_factory=list)
 
     def roots_of(self, model_id: str) -> tuple[str, ...]:
@@ -26,16 +25,15 @@ class Tree:
 
 
 def build_tree(parents: Mapping[str, Sequence[str]]) -> Tree:
-    """Resolve every model's roots and ancestor set in one iterative depth-first pass.
+    """Resolve every model's roots in one iterative depth-first pass.
 
     A parent that is not a key of ``parents`` is a root (it may be missing from the Hub; its id
     still names its org). A back edge closes a cycle: it is recorded in ``cycles`` and ignored,
-    so a model on a cycle is rooted where the cycle was entered.
+    so a model on a cycle is rooted where the cycle was entered. Without the ``cycles`` links
+    the graph is acyclic.
     """
     roots: dict[str, tuple[str, ...]] = {}
-    ancestors: dict[str, frozenset[str]] = {}
     cycles: list[tuple[str, str]] = []
-    empty: frozenset[str] = frozenset()
 
     def finish(node: str, direct: Sequence[str]) -> None:
         if len(direct) == 1:  # most models: one parent, a fast path with the same result
@@ -43,31 +41,31 @@ def build_tree(parents: Mapping[str, Sequence[str]]) -> Tree:
             above_parent = roots.get(parent)
             if above_parent is not None:
                 roots[node] = above_parent
-                ancestors[node] = ancestors.get(parent, empty).union((parent,))
             elif parent not in parents and parent != node:
                 roots[node] = (parent,)
-                ancestors[node] = frozenset((parent,))
             else:
                 roots[node] = (node,)
             return
         found: set[str] = set()
-        above: set[str] = set()
         for parent in direct:
             if parent in roots:
                 found.update(roots[parent])
-                above.add(parent)
-                above.update(ancestors.get(parent, empty))
             elif parent not in parents and parent != node:
                 found.add(parent)
-                above.add(parent)
         roots[node] = tuple(sorted(found)) if found else (node,)
-        if above:
-            ancestors[node] = frozenset(above)
 
     for start, direct in parents.items():
         if start in roots:
             continue
-        if all(parent in roots or parent not in parents for parent in direct):
+        if len(direct) == 1:  # inlined ``finish`` for a resolved parent or a root
+            above_parent = roots.get(direct[0])
+            if above_parent is not None:
+                roots[start] = above_parent
+                continue
+            if direct[0] not in parents:
+                roots[start] = (direct[0],) if direct[0] != start else (start,)
+                continue
+        elif all(parent in roots or parent not in parents for parent in direct):
             finish(start, direct)  # every parent already resolved: no walk needed
             continue
         on_path = {start}
@@ -87,7 +85,7 @@ def build_tree(parents: Mapping[str, Sequence[str]]) -> Tree:
                 stack.pop()
                 on_path.discard(node)
                 finish(node, parents[node])
-    return Tree(roots, ancestors, cycles)
+    return Tree(roots, cycles)
 
 
 @dataclass(frozen=True)

@@ -21,14 +21,14 @@ QUANTIZATION_TAGS = frozenset(
 QUANTIZATION_SUFFIXES = ("-gguf", "-gptq", "-awq", "-exl2", "-mlx", "-4bit", "-8bit", "-int4")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     child: str
     parent: str
     relation: str
 
 
-@dataclass
+@dataclass(slots=True)
 class ModelRecord:
     """One model as seen in one crawl."""
 

@@ -57,7 +57,9 @@ models = Table(
     Column("gated", String(16), nullable=False, default="false"),
     Column("tags", Text, nullable=False, default="[]"),
     Column("first_seen_snapshot_id", Integer, index=True),
-    Column("last_seen_snapshot_id", Integer),
+    # bot.columns.fingerprint of the row and the model's parent links: a refresh rewrites only
+    # the models whose fingerprint changed (migration 0005).
+    Column("fingerprint", BigInteger),
 )
 
 snapshots = Table(
@@ -111,6 +113,7 @@ lineage_edges = Table(
     Column("parent", MODEL_ID, primary_key=True),
     Column("relation", String(16), nullable=False),
     Index("ix_lineage_edges_parent", "parent"),
+    sqlite_with_rowid=False,  # migration 0005
 )
 
 aggregates = Table(

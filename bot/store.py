@@ -8,22 +8,32 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from operator import attrgetter
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot import schema
-from bot.aggregates import compute_aggregates, compute_lineage_stats, org_of
-from bot.bulk import indexes_deferred, insert_rows, large_cache
+from bot.aggregates import compute_aggregates, families
+from bot.bulk import (
+    delete_where_in,
+    indexes_deferred,
+    insert_columns,
+    insert_rows,
+    large_cache,
+    read_pairs,
+)
 from bot.clock import as_utc
+from bot.columns import ModelColumns
+from bot.descendants import compute_lineage_stats
 from bot.lineage import build_tree
-from bot.records import RELATIONS, UNKNOWN_RELATION, ModelRecord, tags_json
+from bot.records import ModelRecord, tags_json
 from bot.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -56,9 +66,7 @@ class WriteResult:
     missing_parents: int
 
 
-MODEL_COLUMNS = (
-    "id",
-    "id_lower",
+MODEL_UPDATED = (
     "author",
     "created_at",
     "pipeline_tag",
@@ -66,24 +74,9 @@ MODEL_COLUMNS = (
     "license",
     "gated",
     "tags",
-    "first_seen_snapshot_id",
-    "last_seen_snapshot_id",
+    "fingerprint",
 )
-MODEL_UPDATED = (*MODEL_COLUMNS[2:9], "last_seen_snapshot_id")
 """An upsert refreshes everything but the id and the snapshot that first saw the model."""
-STAT_COLUMNS = (
-    "snapshot_id",
-    "model_id",
-    "downloads",
-    "downloads_all_time",
-    "likes",
-    "trending_score",
-    "in_top",
-    "weekly_downloads",
-    "weekly_basis",
-    "children_count",
-    "family",
-)
 EDGE_COLUMNS = ("child", "parent", "relation")
 AGGREGATE_COLUMNS = (
     "snapshot_id",
@@ -94,15 +87,6 @@ AGGREGATE_COLUMNS = (
     "models",
     "share",
     "rank",
-)
-LINEAGE_STAT_COLUMNS = (
-    "snapshot_id",
-    "model_id",
-    "descendants",
-    *RELATIONS,
-    UNKNOWN_RELATION,
-    "descendant_downloads",
-    "top_descendants",
 )
 
 
@@ -169,17 +153,22 @@ def _baseline(
     return (int(row.id), as_utc(row.taken_at)) if row else None
 
 
-def _weekly(record: ModelRecord, before: int | None, elapsed_days: float | None) -> tuple[int, str]:
-    """Downloads in a week: the all-time difference scaled to 7 days, else 7/30 of the
-    rolling 30-day count."""
-    if (
-        before is not None
-        and record.downloads_all_time is not None
-        and elapsed_days
-        and record.downloads_all_time >= before
-    ):
-        return round((record.downloads_all_time - before) * 7 / elapsed_days), "all_time"
-    return round(record.downloads * 7 / 30), "30d"
+def _weekly(
+    downloads: Sequence[int],
+    all_time: Sequence[int | None],
+    before: Sequence[int | None],
+    elapsed_days: float | None,
+) -> list[tuple[int, str]]:
+    """Each model's downloads in a week and how they were found: the all-time difference
+    scaled to 7 days, else 7/30 of the rolling 30-day count."""
+    if not elapsed_days:
+        return [(round(d * 7 / 30), "30d") for d in downloads]
+    return [
+        (round((now - then) * 7 / elapsed_days), "all_time")
+        if then is not None and now is not None and now >= then
+        else (round(d * 7 / 30), "30d")
+        for d, now, then in zip(downloads, all_time, before, strict=True)
+    ]
 
 
 def write_snapshot(
@@ -219,13 +208,26 @@ def _write(
     finished_at: datetime,
     note: str,
 ) -> WriteResult:
-    records = crawl.records
-    tree = build_tree({m: [e.parent for e in r.parents] for m, r in records.items() if r.parents})
-    top_set = set(crawl.top_ids)
-    top_records = [records[m] for m in crawl.top_ids if m in records]
-    aggregate_rows = compute_aggregates(top_records, tree, registry)
-    lineage_rows = compute_lineage_stats(records, tree)
-    ordered = sorted(records.values(), key=attrgetter("id"))
+    columns = ModelColumns.of(crawl.records.values())
+    ids = columns.id
+    count = len(columns)
+    parents: dict[str, list[str]] = {}
+    for child, parent, _ in columns.links:
+        parents.setdefault(child, []).append(parent)
+    tree = build_tree(parents)
+    position = columns.position
+    top = [index for index in map(position.get, crawl.top_ids) if index is not None]
+    top_downloads = [columns.downloads[i] for i in top]
+    family = families(ids, columns.author, tree.roots)
+    aggregate_rows = compute_aggregates(
+        [ids[i] for i in top],
+        [columns.author[i] for i in top],
+        [family[i] for i in top],
+        top_downloads,
+        tree,
+        registry,
+    )
+    lineage = compute_lineage_stats(columns, tree.cycles)
     with engine.begin() as connection, large_cache(connection):
         current = connection.execute(
             select(schema.snapshots.c.taken_at, schema.snapshots.c.source).where(
@@ -238,48 +240,37 @@ def _write(
         elapsed_days = None
         if baseline is not None:
             elapsed_days = (taken_at - baseline[1]).total_seconds() / 86400
-            stats = schema.model_stats
-            query = select(stats.c.model_id, stats.c.downloads_all_time).where(
-                stats.c.snapshot_id == baseline[0], stats.c.downloads_all_time.is_not(None)
-            )
-            before = {row.model_id: row.downloads_all_time for row in connection.execute(query)}
-        _sync_registry(connection, registry)
-        with indexes_deferred(connection, schema.models):
-            insert_rows(
+            before = read_pairs(
                 connection,
-                schema.models,
-                MODEL_COLUMNS,
-                (_model_row(r, snapshot_id) for r in ordered),
-                conflict=("id",),
-                update=MODEL_UPDATED,
+                schema.model_stats,
+                "model_id",
+                "downloads_all_time",
+                where=("snapshot_id", baseline[0]),
             )
-        # In child order already (``ordered``); dict.fromkeys drops a repeated edge, if any.
-        _replace_edges(
-            connection,
-            list(
-                dict.fromkeys((e.child, e.parent, e.relation) for r in ordered for e in r.parents)
-            ),
+        _sync_registry(connection, registry)
+        _write_models(connection, columns, snapshot_id)
+        in_top = [False] * count
+        for index in top:
+            in_top[index] = True
+        weekly = _weekly(
+            columns.downloads, columns.downloads_all_time, list(map(before.get, ids)), elapsed_days
         )
-        roots = tree.roots
-        insert_rows(
+        insert_columns(
             connection,
             schema.model_stats,
-            STAT_COLUMNS,
-            (
-                (
-                    snapshot_id,
-                    r.id,
-                    r.downloads,
-                    r.downloads_all_time,
-                    r.likes,
-                    r.trending_score,
-                    r.id in top_set,
-                    *_weekly(r, before.get(r.id), elapsed_days),
-                    r.children_count,
-                    _family(r, roots),
-                )
-                for r in ordered
-            ),
+            {
+                "snapshot_id": repeat(snapshot_id, count),
+                "model_id": ids,
+                "downloads": columns.downloads,
+                "downloads_all_time": columns.downloads_all_time,
+                "likes": columns.likes,
+                "trending_score": columns.trending_score,
+                "in_top": in_top,
+                "weekly_downloads": map(itemgetter(0), weekly),
+                "weekly_basis": map(itemgetter(1), weekly),
+                "children_count": columns.children_count,
+                "family": family,
+            },
         )
         insert_rows(
             connection,
@@ -290,31 +281,27 @@ def _write(
                 for a in aggregate_rows
             ),
         )
-        insert_rows(
+        insert_columns(
             connection,
             schema.lineage_stats,
-            LINEAGE_STAT_COLUMNS,
-            (
-                (
-                    snapshot_id,
-                    s.model_id,
-                    s.descendants,
-                    *(s.by_relation[r] for r in (*RELATIONS, UNKNOWN_RELATION)),
-                    s.descendant_downloads,
-                    s.top_json(),
-                )
-                for s in sorted(lineage_rows, key=attrgetter("model_id"))
-            ),
+            {
+                "snapshot_id": repeat(snapshot_id, len(lineage)),
+                "model_id": lineage.model_id,
+                "descendants": lineage.descendants,
+                **lineage.by_relation,
+                "descendant_downloads": lineage.descendant_downloads,
+                "top_descendants": lineage.top_descendants,
+            },
         )
-        downloads_total = sum(r.downloads for r in top_records)
+        downloads_total = sum(top_downloads)
         connection.execute(
             update(schema.snapshots)
             .where(schema.snapshots.c.id == snapshot_id)
             .values(
                 status=COMPLETE,
                 finished_at=finished_at,
-                models_total=len(records),
-                top_models=len(top_records),
+                models_total=count,
+                top_models=len(top),
                 org_models=len(crawl.org_ids),
                 ancestors=len(crawl.ancestor_ids),
                 orgs_crawled=crawl.orgs_crawled,
@@ -326,55 +313,58 @@ def _write(
         )
     return WriteResult(
         snapshot_id,
-        len(records),
-        len(top_records),
+        count,
+        len(top),
         downloads_total,
         len(tree.cycles),
         len(crawl.missing_parents),
     )
 
 
-def _replace_edges(connection: Connection, edges: list[tuple[str, str, str]]) -> None:
-    """Make ``lineage_edges`` hold exactly ``edges``, touching only the rows that changed
-    (from one week to the next, almost none)."""
-    table = schema.lineage_edges
-    wanted = set(edges)
-    stored = {
-        (row.child, row.parent, row.relation)
-        for row in connection.execute(select(table.c.child, table.c.parent, table.c.relation))
-    }
-    gone = sorted(stored - wanted)
-    if gone:
-        connection.execute(
-            delete(table).where(
-                table.c.child == bindparam("old_child"), table.c.parent == bindparam("old_parent")
-            ),
-            [{"old_child": child, "old_parent": parent} for child, parent, _ in gone],
+def _write_models(connection: Connection, columns: ModelColumns, snapshot_id: int) -> None:
+    """Insert new models, update changed ones and their parent links; a model whose
+    fingerprint is the stored one is not written at all (from one snapshot to the next, most)."""
+    stored = read_pairs(connection, schema.models, "id", "fingerprint")
+    ids, prints = columns.id, columns.fingerprint
+    changed = [i for i, (m, p) in enumerate(zip(ids, prints, strict=True)) if stored.get(m) != p]
+    changed.sort(key=ids.__getitem__)  # rows insert fastest in key order
+    if not changed:
+        return
+
+    def pick(column: Sequence[Any]) -> Iterator[Any]:
+        return map(column.__getitem__, changed)
+
+    with indexes_deferred(connection, schema.models):
+        insert_columns(
+            connection,
+            schema.models,
+            {
+                "id": pick(ids),
+                "id_lower": map(str.lower, pick(ids)),
+                "author": pick(columns.author),
+                "created_at": pick(columns.created_at),
+                "pipeline_tag": pick(columns.pipeline_tag),
+                "library": pick(columns.library),
+                "license": pick(columns.license),
+                "gated": pick(columns.gated),
+                "tags": map(tags_json, pick(columns.tags)),
+                "first_seen_snapshot_id": repeat(snapshot_id, len(changed)),
+                "fingerprint": pick(prints),
+            },
+            conflict=("id",),
+            update=MODEL_UPDATED,
         )
-    with indexes_deferred(connection, table):
-        insert_rows(connection, table, EDGE_COLUMNS, [e for e in edges if e not in stored])
-
-
-def _model_row(record: ModelRecord, snapshot_id: int) -> tuple[Any, ...]:
-    return (
-        record.id,
-        record.id.lower(),
-        record.author,
-        record.created_at,
-        record.pipeline_tag,
-        record.library,
-        record.license,
-        record.gated,
-        tags_json(record.tags),
-        snapshot_id,
-        snapshot_id,
-    )
-
-
-def _family(record: ModelRecord, roots: dict[str, tuple[str, ...]]) -> str:
-    """``aggregates.family_of``, inlined for speed: the org of the model's first root."""
-    first = roots.get(record.id)
-    return record.author if first is None or first[0] == record.id else org_of(first[0])
+    rewritten = {ids[i] for i in changed}
+    delete_where_in(connection, schema.lineage_edges, "child", sorted(rewritten & stored.keys()))
+    with indexes_deferred(connection, schema.lineage_edges):
+        insert_rows(
+            connection,
+            schema.lineage_edges,
+            EDGE_COLUMNS,
+            [link for link in columns.links if link[0] in rewritten],
+            conflict=("child", "parent"),
+            update=("relation",),
+        )
 
 
 def _sync_registry(connection: Connection, registry: Registry) -> None:
