@@ -153,9 +153,10 @@ class Numbering:
         self.names: list[str] = []
 
     def codes(self, values: Sequence[str]) -> npt.NDArray[np.int64]:
-        for value in dict.fromkeys(values).keys() - self.number.keys():
-            self.number[value] = len(self.names)
-            self.names.append(value)
+        for value in dict.fromkeys(values):
+            if value not in self.number:
+                self.number[value] = len(self.names)
+                self.names.append(value)
         return np.fromiter(map(self.number.__getitem__, values), np.int64, len(values))
 
 
