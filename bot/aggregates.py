@@ -163,9 +163,12 @@ class Numbering:
 def families(
     ids: Sequence[str], authors: Sequence[str], roots: Mapping[str, tuple[str, ...]]
 ) -> list[str]:
-    """Each model's family: the org of its (first) root, its own author at a root."""
-    get = roots.get
+    """Each model's family: the org of its (first) root, its own author at a root.
+
+    Models share their roots tuples (a model's is its parent's), so the org is found once per
+    tuple; a model that is its own root (on a cycle) has its own namespace, its author."""
+    org = {first: org_of(first[0]) for first in set(roots.values())}
     return [
-        author if first is None or first[0] == model_id else org_of(first[0])
-        for model_id, author, first in zip(ids, authors, map(get, ids), strict=True)
+        author if first is None else org[first]
+        for author, first in zip(authors, map(roots.get, ids), strict=True)
     ]

@@ -168,15 +168,14 @@ def read_pairs(
     value: str,
     where: tuple[str, Any] | None = None,
 ) -> dict[Any, Any]:
-    """``{key: value}`` over the rows of ``table`` (where a column equals a value, if given) whose
-    value is not null, fetched by the driver as plain tuples."""
+    """``{key: value}`` over the rows of ``table`` (where a column equals a value, if given),
+    fetched by the driver as plain tuples."""
     quote = connection.dialect.identifier_preparer.quote
     sql = f"SELECT {quote(key)}, {quote(value)} FROM {quote(table.name)}"  # noqa: S608
-    sql += f" WHERE {quote(value)} IS NOT NULL"
     parameters: tuple[Any, ...] = ()
     if where is not None:
         mark = "%s" if connection.dialect.name == "postgresql" else "?"
-        sql += f" AND {quote(where[0])} = {mark}"
+        sql += f" WHERE {quote(where[0])} = {mark}"
         parameters = (where[1],)
     cursor: Any = connection.connection.cursor()
     try:

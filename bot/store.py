@@ -16,6 +16,7 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -326,7 +327,9 @@ def _write_models(connection: Connection, columns: ModelColumns, snapshot_id: in
     fingerprint is the stored one is not written at all (from one snapshot to the next, most)."""
     stored = read_pairs(connection, schema.models, "id", "fingerprint")
     ids, prints = columns.id, columns.fingerprint
-    changed = [i for i, (m, p) in enumerate(zip(ids, prints, strict=True)) if stored.get(m) != p]
+    # A model stored without a fingerprint (written before migration 0005) counts as changed.
+    known = np.array(list(map(stored.get, ids)), dtype=object)
+    changed = np.flatnonzero(known != np.array(prints, dtype=object)).tolist()
     changed.sort(key=ids.__getitem__)  # rows insert fastest in key order
     if not changed:
         return

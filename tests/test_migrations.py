@@ -1,6 +1,7 @@
-"""Upgrading keeps the data: a database made at the first migration, filled at every step
-(snapshots first, then installations, subscriptions, digests, deliveries...), upgraded to head
-with nothing lost, on SQLite and on PostgreSQL."""
+"""Upgrading keeps the data: a database made at the first migration, its tables filled at every
+step (snapshots first, then installations, subscriptions, digests, deliveries...), upgraded to
+head with nothing lost but the columns a migration drops on purpose, on SQLite and on
+PostgreSQL; a downgrade from 0005 gives back what it dropped."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 from sqlalchemy import Engine, MetaData, insert, select
@@ -21,12 +23,19 @@ from bot.cache import Cache
 from bot.cli import main
 from bot.db import alembic_config, current_revision, head_revision, make_engine, upgrade
 from bot.migrate import upgrade_safely
+from bot.records import to_record
 from bot.registry import load_registry
-from bot.store import store_crawl
-from tests.fixtures_cache import T1, crawl, store_world
+from bot.store import Crawl, store_crawl
+from tests.fakehub import make_record
+from tests.fixtures_cache import T0, T1, crawl, store_world
 
 ROWS_PER_TABLE = 3
+REMIX = "mistralai/Cogito-Remix"
 Rows = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
+DROPPED = {("models", "last_seen_snapshot_id")}
+"""(table, column) that a migration drops on purpose, the only values an upgrade may lose:
+0005 drops the snapshot that last saw a model (nothing read it; the ``model_stats`` rows that
+name a model are the snapshots that saw it)."""
 
 
 @pytest.fixture
@@ -104,35 +113,63 @@ def contents(engine: Engine) -> Rows:
     return found
 
 
+def fill_new_tables(engine: Engine, seen: set[str]) -> None:
+    """``fill`` every table that ``seen`` does not name yet, and name it."""
+    for table in reflect(engine).sorted_tables:
+        if table.name not in seen:
+            fill(engine, table)
+            seen.add(table.name)
+
+
+def assert_kept(
+    before: Rows, after: Rows, step: str, dropped: set[tuple[str, str]] = DROPPED
+) -> None:
+    """Every table, row and value of ``before`` is in ``after``, but the ``dropped`` columns."""
+    for table_name, rows in before.items():
+        assert table_name in after, f"{step} dropped table {table_name}"
+        for key, row in rows.items():
+            kept = after[table_name].get(key)
+            assert kept is not None, f"{step}: {table_name} lost row {key}"
+            wanted = {k: v for k, v in row.items() if (table_name, k) not in dropped}
+            assert wanted.keys() <= kept.keys(), f"{step} dropped columns of {table_name}"
+            assert {k: kept[k] for k in wanted} == wanted, f"{step}: {table_name} row {key} changed"
+
+
+def columns_of(engine: Engine) -> set[tuple[str, str]]:
+    return {
+        (table.name, column.name) for table in reflect(engine).sorted_tables for column in table.c
+    }
+
+
 def test_an_upgrade_from_the_first_migration_keeps_every_row(bare_engine):
+    """Each migration from 0001 to head runs on tables holding rows with every column set, and
+    keeps every row and value but those of the ``DROPPED`` columns. The rows are generic: the
+    store writes the schema at head, so a realistic snapshot is written once there."""
     engine = bare_engine
     steps = revisions(engine)
     assert steps[0] == "0001"
     upgrade(engine, "0001")
-    store_world(engine)
-    cache_before = Cache(engine).latest()
-    seen = set(reflect(engine).tables)
-    for revision in steps[1:]:
+    seen: set[str] = set()
+    fill_new_tables(engine, seen)
+    assert columns_of(engine) >= DROPPED
+    for revision in steps[1:-1]:
+        before = contents(engine)
         upgrade(engine, revision)
-        for table in reflect(engine).sorted_tables:
-            if table.name not in seen:
-                fill(engine, table)
-                seen.add(table.name)
-    assert {"subscriptions", "digests", "deliveries", "slack_installations"} <= seen
+        assert_kept(before, contents(engine), revision)
+        fill_new_tables(engine, seen)
+    assert {"models", "lineage_edges", "subscriptions", "digests", "deliveries"} <= seen
+    assert "slack_installations" in seen
     before = contents(engine)
-    assert len(before["subscriptions"]) == ROWS_PER_TABLE
+    assert all(len(before[name]) == ROWS_PER_TABLE for name in seen)
 
-    assert upgrade_safely(engine) == (steps[-1], head_revision(engine))
+    assert upgrade_safely(engine) == (steps[-2], head_revision(engine))
 
-    after = contents(engine)
-    for table_name, rows in before.items():
-        assert table_name in after, f"table {table_name} was dropped"
-        for key, row in rows.items():
-            kept = after[table_name].get(key)
-            assert kept is not None, f"{table_name} lost row {key}"
-            assert {k: kept.get(k) for k in row} == row, f"{table_name} row {key} changed"
+    assert_kept(before, contents(engine), steps[-1])
+    assert not DROPPED & columns_of(engine)
+    store_world(engine)
     cache = Cache(engine)
-    assert cache.latest() == cache_before
+    assert cache.latest().source == "fixture"
+    assert cache.parents(REMIX) == [("deepcogito/cogito-v2.1", "finetune")]
     later = T1 + timedelta(days=7)
     store_crawl(
         engine,
@@ -168,6 +205,115 @@ def test_the_first_snapshot_into_an_empty_sqlite_database_keeps_its_indexes(sqli
         texts = list(stored)
     assert texts
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", t) for t in texts)
+
+
+def without(crawl: Crawl, model_id: str) -> Crawl:
+    """``crawl`` as if the Hub no longer listed ``model_id``."""
+    records = {m: record for m, record in crawl.records.items() if m != model_id}
+    return Crawl(records=records, top_ids=[m for m in crawl.top_ids if m != model_id])
+
+
+def store_at(engine: Engine, crawl: Crawl, taken_at: datetime, source: str) -> int:
+    return store_crawl(
+        engine,
+        crawl,
+        load_registry(),
+        taken_at=taken_at,
+        finished_at=taken_at,
+        source=source,
+        top_n=100,
+    ).snapshot_id
+
+
+def column_by_model(rows: Rows, column: str) -> dict[str, Any]:
+    return {key[0]: row[column] for key, row in rows["models"].items()}
+
+
+def indexes(engine: Engine) -> dict[str, set[str]]:
+    """Each table's index names."""
+    inspector = sa.inspect(engine)
+    return {
+        table: {str(index["name"]) for index in inspector.get_indexes(table)}
+        for table in inspector.get_table_names()
+    }
+
+
+def lineage_edges_without_rowid(engine: Engine) -> bool | None:
+    """On SQLite, whether ``lineage_edges`` is a WITHOUT ROWID table; None elsewhere."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with engine.connect() as connection:
+        sql = connection.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'lineage_edges'"
+        ).scalar_one()
+    return "WITHOUT ROWID" in sql.upper()
+
+
+def test_a_downgrade_from_0005_sets_the_last_snapshot_that_saw_each_model(engine):
+    """Two snapshots at head; back at 0004 each model's ``last_seen_snapshot_id`` is the latest
+    snapshot whose ``model_stats`` name it, and every other row and value is kept; upgraded
+    again, the store writes a third snapshot."""
+    dropped_early, dropped_late = "google/gemma-old-release", "mistralai/Mistral-7B"
+    first = store_at(engine, without(crawl(0), dropped_early), T0, "first")
+    second = store_at(engine, without(crawl(1), dropped_late), T1, "second")
+    expected = {m: second for m in crawl(1).records if m != dropped_late}
+    expected[dropped_late] = first
+    assert lineage_edges_without_rowid(engine) in (True, None)
+    at_head, indexes_at_head = contents(engine), indexes(engine)
+    assert "ix_lineage_edges_parent" in indexes_at_head["lineage_edges"]
+    assert all(row["fingerprint"] is not None for row in at_head["models"].values())
+    links = {
+        (edge.child, edge.parent): edge.relation
+        for week in (0, 1)
+        for record in crawl(week).records.values()
+        for edge in record.parents
+    }
+    assert {key: row["relation"] for key, row in at_head["lineage_edges"].items()} == links
+
+    command.downgrade(alembic_config(engine), "0004")
+
+    assert current_revision(engine) == "0004"
+    assert ("models", "fingerprint") not in columns_of(engine)
+    at_0004 = contents(engine)
+    assert_kept(at_head, at_0004, "downgrade to 0004", dropped={("models", "fingerprint")})
+    assert at_0004["lineage_edges"] == at_head["lineage_edges"]
+    assert column_by_model(at_0004, "last_seen_snapshot_id") == expected
+    assert lineage_edges_without_rowid(engine) in (False, None)
+
+    upgrade(engine)
+
+    assert_kept(at_0004, contents(engine), "upgrade to head")
+    assert ("models", "last_seen_snapshot_id") not in columns_of(engine)
+    assert lineage_edges_without_rowid(engine) in (True, None)
+    assert indexes(engine) == indexes_at_head
+    later = T1 + timedelta(days=7)
+    third = store_at(engine, crawl(1), later, "third")
+    cache = Cache(engine)
+    assert cache.latest().id == third
+    after = contents(engine)
+    assert all(row["fingerprint"] is not None for row in after["models"].values())
+    assert column_by_model(after, "first_seen_snapshot_id") == column_by_model(
+        at_head, "first_seen_snapshot_id"
+    )
+    assert after["lineage_edges"] == at_head["lineage_edges"]
+
+
+def test_the_first_refresh_after_the_upgrade_to_0005_keeps_only_a_changed_models_new_parent(
+    engine,
+):
+    """A database whose rows a hubpulse before 0005 wrote (here: one snapshot, then a downgrade
+    to 0004, which leaves the rows that store wrote) has no fingerprints after the upgrade. A
+    model whose parent changed on the Hub meanwhile must then have only its new parent."""
+    store_at(engine, crawl(0), T0, "before 0005")
+    command.downgrade(alembic_config(engine), "0004")
+    upgrade(engine)
+    moved = to_record(make_record(REMIX, downloads=200, parents=["Qwen/Qwen2.5-7B"]))
+    changed = crawl(1)
+    changed.records[REMIX] = moved
+
+    store_at(engine, changed, T1, "after 0005")
+
+    assert Cache(engine).parents(REMIX) == [("Qwen/Qwen2.5-7B", "finetune")]
 
 
 def test_db_upgrade_and_current(database_url, bare_engine):
