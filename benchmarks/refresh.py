@@ -76,7 +76,8 @@ EDITED_EACH_WEEK = 0.005
 def synthetic_hub(n: int, seed: int) -> list[dict[str, Any]]:
     """``n`` raw Hub records with lineage trees and long-tailed downloads."""
     rng = random.Random(seed)
-    relations, weights = zip(*RELATIONS, strict=True)
+    relations = [relation for relation, _ in RELATIONS]
+    weights = [weight for _, weight in RELATIONS]
     records: list[dict[str, Any]] = []
     roots: list[str] = []
     by_depth: list[tuple[str, int]] = []  # (id, depth) of models that may still have children
@@ -162,14 +163,14 @@ def next_week(records: list[dict[str, Any]], seed: int) -> list[dict[str, Any]]:
         later.append(changed)
     for k in range(int(len(records) * NEW_EACH_WEEK)):
         parent = records[rng.randrange(len(records))]["id"]
-        relation = rng.choice(("finetune", "quantized"))
+        kind = rng.choice(("finetune", "quantized"))
         later.append(
             make_record(
                 f"user{k % USERS}/{parent.split('/')[1]}-new{k}",
                 downloads=int(rng.paretovariate(1.05)) - 1,
                 created_at="2026-06-01T00:00:00.000Z",
                 parents=[parent],
-                relation=relation,
+                relation=kind,
             )
         )
     return later
