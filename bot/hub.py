@@ -118,7 +118,9 @@ class Backoff:
                     raise
                 delay = None
             delay = wait if delay is None else delay
-            log.warning("%s failed; retry %d/%d in %.1f s", what, attempt + 1, self.retries, delay)
+            # A retry is routine: the refresh CLI shows warnings only, so that a Hub that fails
+            # for good is one line there; the scheduler's log (INFO) keeps every retry.
+            log.info("%s failed; retry %d/%d in %.1f s", what, attempt + 1, self.retries, delay)
             self.sleep(delay)
             wait = min(self.cap, wait * 2)
         raise AssertionError("unreachable")

@@ -7,6 +7,7 @@ tests here let a listing fail, once each. Fetches by id retry in ``bot.hub.Backo
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -181,6 +182,19 @@ def test_a_fetch_by_id_waits_as_long_as_retry_after_says(fake_hub: FakeHub, api:
     assert raw is not None
     assert raw["childrenModelCount"] == 1234
     assert sleeps.waits == [8.0, 2.0]  # Retry-After + 1, then the exponential wait
+
+
+def test_fetch_retries_are_logged_below_warning(
+    fake_hub: FakeHub, api: HfApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The refresh CLI shows warnings only: a Hub failing for good must be its one error line,
+    not a warning per retry first; the scheduler's INFO log still has every retry."""
+    fake_hub.fail(status=503, times=2, path_prefix=f"/api/models/{BASE}")
+    caplog.set_level(logging.INFO, logger="bot.hub")
+    assert hub.model_by_id(api, BASE, hub.Backoff(sleep=Sleeps())) is not None
+    retries = [r for r in caplog.records if r.name == "bot.hub"]
+    assert [r.levelno for r in retries] == [logging.INFO, logging.INFO]
+    assert "retry 1/5" in retries[0].getMessage()
 
 
 def test_a_missing_or_private_model_is_none(fake_hub: FakeHub, api: HfApi) -> None:
