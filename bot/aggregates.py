@@ -76,52 +76,22 @@ def compute_aggregates(
     countries are numbered and every total is one ``numpy.bincount``: a Python loop over
     hundreds of thousands of models, eight tallies each, was a second of every snapshot's write.
     """
-    count = len(ids)
-    weights = np.fromiter(downloads, np.float64, count)
+    weights = np.fromiter(downloads, np.float64, len(ids))
     total = int(sum(downloads))
     orgs = Numbering()
-    publisher = orgs.codes(authors)
-    lineage = orgs.codes(family)  # right for every model with a single root
-    multi = {model_id for model_id, roots in tree.roots.items() if len(roots) > 1}
-    merged = [
-        (
-            index,
-            [
-                authors[index] if root == ids[index] else org_of(root)
-                for root in tree.roots[ids[index]]
-            ],
-        )
-        for index in np.flatnonzero(np.fromiter(map(multi.__contains__, ids), bool, count)).tolist()
-    ]
-    merged_index = np.fromiter((index for index, _ in merged), np.int64, len(merged))
-    splits = np.fromiter((len(root_orgs) for _, root_orgs in merged), np.int64, len(merged))
-    single = np.ones(count, bool)
-    single[merged_index] = False
-    merged_model = np.repeat(merged_index, splits)
-    merged_org = orgs.codes([org for _, root_orgs in merged for org in root_orgs])
-    merged_weight = np.repeat(weights[merged_index] / splits, splits)
+    publisher = [Part(orgs.codes(authors), weights)]
+    lineage = _lineage_parts(ids, authors, family, weights, tree, orgs)
     countries = Numbering()
     country_of = countries.codes([registry.country_of(org) for org in orgs.names])
     keep = set(registry.orgs)
     rows: list[AggregateRow] = []
-    for attribution, parts in (
-        (PUBLISHER, [Part(publisher, weights)]),
-        (
-            LINEAGE,
-            [Part(lineage[single], weights[single]), Part(merged_org, merged_weight, merged_model)],
-        ),
-    ):
-        for level, names in ((COUNTRY, countries.names), (ORG, orgs.names)):
-            size = len(names)
-            sums = np.zeros(size)
-            members = np.zeros(size, np.int64)
-            for part in parts:
-                key = country_of[part.org] if level == COUNTRY else part.org
-                sums += np.bincount(key, part.weight, size)
-                if part.model is not None:
-                    # A merge of two roots of one org (or country) is one model of it, not two.
-                    key = np.unique(part.model * size + key) % size
-                members += np.bincount(key, None, size)
+    for attribution, parts in ((PUBLISHER, publisher), (LINEAGE, lineage)):
+        by_country = [Part(country_of[part.key], part.weight, part.model) for part in parts]
+        for level, names, coded in (
+            (COUNTRY, countries.names, by_country),
+            (ORG, orgs.names, parts),
+        ):
+            sums, members = _totals(coded, len(names))
             present = np.flatnonzero(members).tolist()
             found, counted = sums.tolist(), members.tolist()
             rows += _ranked(
@@ -137,12 +107,55 @@ def compute_aggregates(
 
 @dataclass(frozen=True)
 class Part:
-    """Downloads credited to orgs (codes), one entry per model, or, with ``model``, several
-    entries per model (a merge's roots)."""
+    """Downloads credited to keys (org or country codes): one entry per model, or, with
+    ``model`` naming each entry's model, several entries per model (a merge's roots)."""
 
-    org: npt.NDArray[np.int64]
+    key: npt.NDArray[np.int64]
     weight: npt.NDArray[np.float64]
     model: npt.NDArray[np.int64] | None = None
+
+
+def _lineage_parts(
+    ids: Sequence[str],
+    authors: Sequence[str],
+    family: Sequence[str],
+    weights: npt.NDArray[np.float64],
+    tree: Tree,
+    orgs: Numbering,
+) -> list[Part]:
+    """The lineage attribution: a model's downloads go to its root's org (its family), or in
+    equal parts to the orgs of a merge's roots."""
+    multi = {model_id for model_id, roots in tree.roots.items() if len(roots) > 1}
+    is_merge = np.fromiter(map(multi.__contains__, ids), bool, len(ids))
+    merges = np.flatnonzero(is_merge)
+    root_orgs = [
+        [authors[index] if root == ids[index] else org_of(root) for root in tree.roots[ids[index]]]
+        for index in merges.tolist()
+    ]
+    splits = np.fromiter(map(len, root_orgs), np.int64, len(root_orgs))
+    single = ~is_merge
+    return [
+        Part(orgs.codes(family)[single], weights[single]),
+        Part(
+            orgs.codes([org for each in root_orgs for org in each]),
+            np.repeat(weights[merges] / splits, splits),
+            np.repeat(merges, splits),
+        ),
+    ]
+
+
+def _totals(
+    parts: Sequence[Part], size: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Downloads and models per key; a model with two roots of one org (or country) is one
+    model of it, not two."""
+    sums = np.zeros(size)
+    members = np.zeros(size, np.int64)
+    for part in parts:
+        sums += np.bincount(part.key, part.weight, size)
+        key = part.key if part.model is None else np.unique(part.model * size + part.key) % size
+        members += np.bincount(key, None, size)
+    return sums, members
 
 
 class Numbering:

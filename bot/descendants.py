@@ -50,7 +50,7 @@ class LineageStats:
         return len(self.model_id)
 
 
-NONE = LineageStats([], [], {relation: [] for relation in ALL_RELATIONS}, [], [])
+EMPTY = LineageStats([], [], {relation: [] for relation in ALL_RELATIONS}, [], [])
 
 
 def compute_lineage_stats(
@@ -64,7 +64,7 @@ def compute_lineage_stats(
     """
     links = columns.links
     if not links:
-        return NONE
+        return EMPTY
     names = list(columns.id)
     number = dict(columns.position)
     for missing in sorted({link[1] for link in links} - number.keys()):
@@ -124,8 +124,10 @@ def _stats(
     rank: Ints,
     names: list[str],
 ) -> LineageStats:
+    """The statistics of each ancestor, from the (ancestor, descendant) pairs grouped by
+    ancestor; ``rank`` orders models by id, ``names`` names every number."""
     if not len(ancestor):
-        return NONE
+        return EMPTY
     starts = np.flatnonzero(np.r_[True, ancestor[1:] != ancestor[:-1]])
     ends = np.r_[starts[1:], len(ancestor)]
     groups = len(starts)
@@ -149,18 +151,18 @@ def _stats(
     bounds = np.r_[0, np.cumsum(np.minimum(ends - starts, TOP_DESCENDANTS))].tolist()
     tops = ["[" + ",".join(entries[a:b]) + "]" for a, b in pairwise(bounds)]
     model_ids = list(map(names.__getitem__, ancestor[starts].tolist()))
-    order = sorted(range(groups), key=model_ids.__getitem__)
+    order = sorted(range(groups), key=model_ids.__getitem__)  # rows insert fastest by key
 
-    def sorted_(column: list[Any]) -> list[Any]:
+    def by_id(column: list[Any]) -> list[Any]:
         return list(map(column.__getitem__, order))
 
     return LineageStats(
-        model_id=sorted_(model_ids),
-        descendants=sorted_(counted.sum(axis=1).tolist()),
+        model_id=by_id(model_ids),
+        descendants=by_id(counted.sum(axis=1).tolist()),
         by_relation={
-            name: sorted_(counts)
+            name: by_id(counts)
             for name, counts in zip(ALL_RELATIONS, counted.T.tolist(), strict=True)
         },
-        descendant_downloads=sorted_(totals.tolist()),
-        top_descendants=sorted_(tops),
+        descendant_downloads=by_id(totals.tolist()),
+        top_descendants=by_id(tops),
     )
