@@ -174,8 +174,7 @@ def read_pairs(
     sql = f"SELECT {quote(key)}, {quote(value)} FROM {quote(table.name)}"  # noqa: S608
     parameters: tuple[Any, ...] = ()
     if where is not None:
-        mark = "%s" if connection.dialect.name == "postgresql" else "?"
-        sql += f" WHERE {quote(where[0])} = {mark}"
+        sql += f" WHERE {quote(where[0])} = {_mark(connection)}"
         parameters = (where[1],)
     cursor: Any = connection.connection.cursor()
     try:
@@ -193,13 +192,10 @@ def delete_where_in(
     if not values:
         return
     quote = connection.dialect.identifier_preparer.quote
-    mark = "%s" if connection.dialect.name == "postgresql" else "?"
+    sql = f"DELETE FROM {quote(table.name)} WHERE {quote(column)} = {_mark(connection)}"  # noqa: S608
     cursor: Any = connection.connection.cursor()
     try:
-        cursor.executemany(
-            f"DELETE FROM {quote(table.name)} WHERE {quote(column)} = {mark}",  # noqa: S608
-            [(value,) for value in values],
-        )
+        cursor.executemany(sql, [(value,) for value in values])
     finally:
         cursor.close()
 
@@ -253,6 +249,11 @@ def indexes_deferred(connection: Connection, table: Table) -> Iterator[None]:
             cursor.execute(sql)
     finally:
         cursor.close()
+
+
+def _mark(connection: Connection) -> str:
+    """The driver's parameter placeholder: psycopg's ``%s``, sqlite3's ``?``."""
+    return "%s" if connection.dialect.name == "postgresql" else "?"
 
 
 def _quote(connection: Connection, name: str) -> str:

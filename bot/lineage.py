@@ -57,15 +57,12 @@ def build_tree(parents: Mapping[str, Sequence[str]]) -> Tree:
     for start, direct in parents.items():
         if start in roots:
             continue
-        if len(direct) == 1:  # inlined ``finish`` for a resolved parent or a root
-            above_parent = roots.get(direct[0])
-            if above_parent is not None:
-                roots[start] = above_parent
-                continue
-            if direct[0] not in parents:
-                roots[start] = (direct[0],) if direct[0] != start else (start,)
-                continue
-        elif all(parent in roots or parent not in parents for parent in direct):
+        ready = (
+            direct[0] in roots or direct[0] not in parents
+            if len(direct) == 1  # most models: no generator for one parent
+            else all(parent in roots or parent not in parents for parent in direct)
+        )
+        if ready:
             finish(start, direct)  # every parent already resolved: no walk needed
             continue
         on_path = {start}
