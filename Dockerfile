@@ -33,5 +33,5 @@ VOLUME ["/data"]
 EXPOSE 3000
 # python, not curl (slim has none): exits 0 only while GET /healthz answers 200 (HTTP mode).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
-    CMD ["python", "-m", "bot.probe"]
+    CMD ["python", "-m", "bot.ops.probe"]
 CMD ["hubpulse", "serve"]

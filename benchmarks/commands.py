@@ -3,7 +3,8 @@
     python benchmarks/commands.py                        # 100,000 and 1,000,000 models
     python benchmarks/commands.py --sizes 100000 --runs 50
 
-For each size it stores two weekly snapshots (through the real ``bot.store.store_crawl``) into a
+For each size it stores two weekly snapshots (through the real
+``bot.store.writer.store_crawl``) into a
 fresh SQLite file: a Qwen family of 150,000 members at a million models, in proportion below
 that (fine-tunes, quantizations, adapters and merges by third parties, several generations
 deep), a 10-deep chain that crosses countries (deepseek-ai -> deepcogito -> nine more
@@ -32,14 +33,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.cache import Cache  # noqa: E402
-from bot.clock import FrozenClock  # noqa: E402
-from bot.db import make_engine, upgrade  # noqa: E402
-from bot.records import Edge, ModelRecord  # noqa: E402
-from bot.registry import load_registry  # noqa: E402
-from bot.store import Crawl, store_crawl  # noqa: E402
-from commands.base import Context  # noqa: E402
-from commands.dispatch import dispatch  # noqa: E402
+from bot.core.clock import FrozenClock
+from bot.core.registry import load_registry
+from bot.model.crawl import Crawl
+from bot.model.records import Edge, ModelRecord
+from bot.store.engine import make_engine, upgrade
+from bot.store.reader import Reader
+from bot.store.writer import store_crawl
+from commands.base import Context
+from commands.dispatch import dispatch
 
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 TOP_N = 20_000
@@ -181,12 +183,12 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def time_questions(path: Path, runs: int, chart_runs: int) -> dict[str, tuple[float, ...]]:
     engine = make_engine(f"sqlite:///{path}")
-    cache = Cache(engine, load_registry(), FrozenClock(NOW + timedelta(hours=1)))
+    reader = Reader(engine, load_registry(), FrozenClock(NOW + timedelta(hours=1)))
     results: dict[str, tuple[float, ...]] = {}
     for question in QUESTIONS:
         figures: list[float] = []
         for want_chart, count in ((False, runs), (True, chart_runs)):
-            context = Context(cache, engine, want_chart=want_chart)
+            context = Context(reader, engine, want_chart=want_chart)
             dispatch(question, context)  # warm up: first connection, template compile
             times = []
             for _ in range(count):

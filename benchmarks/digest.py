@@ -3,7 +3,8 @@
     python benchmarks/digest.py                               # 200,000 models, 1,000 channels
     python benchmarks/digest.py --models 50000 --workspaces 10 --channels 10
 
-It stores two snapshots a week apart (through the real ``bot.store.store_crawl``) into a fresh
+It stores two snapshots a week apart (through the real ``bot.store.writer.store_crawl``)
+into a fresh
 SQLite file: ``--models`` models by the registered orgs and tens of thousands of other authors,
 the second with a few thousand releases of the week (some in bursts of dozens, some third-party
 quantizations, some tiny). ``--workspaces`` x ``--channels`` channels each follow one to three
@@ -37,17 +38,22 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot import digest_schedule, subscriptions  # noqa: E402
-from bot.cache import Cache  # noqa: E402
-from bot.clock import FrozenClock  # noqa: E402
-from bot.db import make_engine, upgrade  # noqa: E402
-from bot.dispatch import DigestReport, send_alerts, send_digest  # noqa: E402
-from bot.records import Edge, ModelRecord  # noqa: E402
-from bot.registry import Registry, load_registry  # noqa: E402
-from bot.runtime import Runtime  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from bot.store import Crawl, store_crawl  # noqa: E402
-from bot.subscriptions import COUNTRY, ORG, Channel, Target  # noqa: E402
+from bot.channels import (
+    digest_schedule,
+    subscriptions,
+)
+from bot.channels.channel import Channel
+from bot.channels.subscriptions import COUNTRY, ORG, Target
+from bot.core.clock import FrozenClock
+from bot.core.registry import Registry, load_registry
+from bot.core.settings import load_settings
+from bot.jobs.runtime import Runtime
+from bot.jobs.send import DigestReport, send_alerts, send_digest
+from bot.model.crawl import Crawl
+from bot.model.records import Edge, ModelRecord
+from bot.store.engine import make_engine, upgrade
+from bot.store.reader import Reader
+from bot.store.writer import store_crawl
 
 T1 = datetime(2026, 3, 2, 6, tzinfo=UTC)  # a Monday
 T0 = T1 - timedelta(days=7)
@@ -148,7 +154,7 @@ def store(url: str, models: int, rng: random.Random) -> None:
 
 
 def subscribe_channels(runtime: Runtime, workspaces: int, per: int, rng: random.Random) -> int:
-    orgs = [org.org for org in runtime.cache.registry]
+    orgs = [org.org for org in runtime.reader.registry]
     targets = [Target(ORG, org) for org in orgs] + [Target(COUNTRY, c) for c in ("CN", "US", "FR")]
     now = runtime.clock.now() - timedelta(days=7)
     count = 0
@@ -206,7 +212,7 @@ def main() -> None:
         recorder = Recorder()
         runtime = Runtime(
             engine=engine,
-            cache=Cache(engine, load_registry(), clock),
+            reader=Reader(engine, load_registry(), clock),
             clock=clock,
             poster=recorder,
             settings=load_settings({}),

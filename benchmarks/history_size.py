@@ -5,7 +5,7 @@
     python benchmarks/history_size.py --keep-daily 30 --keep-weekly 52
 
 Stores one snapshot a day of ``--models`` synthetic models (all in the top-N denominator, as a
-default refresh stores them) through the real ``bot.store.store_crawl``, into a fresh SQLite
+default refresh stores them) through the real ``bot.store.writer.store_crawl``, into a fresh SQLite
 file. A third of the models descend from others (fine-tunes, quantizations, adapters, merges),
 authors are a mix of registered orgs and thousands of individuals, downloads drift every day,
 and a few hundred models appear each day (so ``models`` and lineage grow a little, as on the Hub).
@@ -28,10 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.db import make_engine, upgrade  # noqa: E402
-from bot.records import Edge, ModelRecord  # noqa: E402
-from bot.registry import load_registry  # noqa: E402
-from bot.retention import (  # noqa: E402
+from bot.core.registry import load_registry
+from bot.model.crawl import Crawl
+from bot.model.records import Edge, ModelRecord
+from bot.store.engine import make_engine, upgrade
+from bot.store.retention import (
     delete_snapshots,
     plan_prune,
     referenced_snapshots,
@@ -39,7 +40,7 @@ from bot.retention import (  # noqa: E402
     stored_snapshots,
     vacuum,
 )
-from bot.store import Crawl, store_crawl  # noqa: E402
+from bot.store.writer import store_crawl
 
 START = datetime(2025, 1, 1, 6, tzinfo=UTC)
 MIB = 1024 * 1024

@@ -10,7 +10,7 @@ mistralai...): fine-tunes, quantizations, adapters and merges up to five generat
 long-tailed downloads (Pareto: a few bases with millions, most derivatives with almost none), a
 few parents that do not exist and one cycle.
 
-The refresh is the one ``hubpulse refresh`` runs (``bot.refresh.refresh``): HTTP and parsing
+The refresh is the one ``hubpulse refresh`` runs (``bot.ingest.refresh.refresh``): HTTP and parsing
 through the real ``huggingface_hub`` client, then ``write_snapshot`` (storing and aggregating),
 timed apart. Two refreshes run, a week apart on the refresh's clock: the first into an empty
 store, then the next week's, after the synthetic Hub moved on as the real one does (every
@@ -34,12 +34,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot import hub  # noqa: E402
-from bot.clock import FrozenClock  # noqa: E402
-from bot.db import make_engine, upgrade  # noqa: E402
-from bot.refresh import Summary, refresh  # noqa: E402
-from bot.registry import load_registry  # noqa: E402
-from tests.fakehub import FakeHub, make_record  # noqa: E402
+from bot.core.clock import FrozenClock
+from bot.core.registry import load_registry
+from bot.ingest import hub
+from bot.ingest.refresh import Summary, refresh
+from bot.store.engine import make_engine, upgrade
+from tests.fakehub import FakeHub, make_record
 
 BASE_ORGS = {
     "Qwen": 40,

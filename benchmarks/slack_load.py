@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.db import make_engine, upgrade
+from bot.store.engine import make_engine, upgrade
 from tests.fakeslack import FakeSlack
 from tests.slack_harness import (
     ACK_LIMIT_SECONDS,

@@ -1,19 +1,16 @@
-"""Every slash command, registered in one place.
+"""Every slash command, listed in one place.
 
-Adding a command is adding ``commands/<name>.py`` (exposing ``COMMAND`` and ``register(app)``)
-and its name here.
+Adding a command is adding ``commands/<name>.py`` (a module exposing ``COMMAND``, a pure
+function from its text and the read side of the store to an ``Answer``), its template, and its
+name here. Commands register nowhere: the Slack adapter (``bot.slack``) wires every command
+this module lists, and ``hubpulse ask`` runs them by name.
 """
 
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
-from typing import TYPE_CHECKING
 
 from commands.base import Command
-
-if TYPE_CHECKING:
-    from slack_bolt import App
 
 COMMAND_MODULES = (
     "share",
@@ -27,16 +24,6 @@ COMMAND_MODULES = (
 )
 
 
-def _modules() -> list[ModuleType]:
-    return [importlib.import_module(f"commands.{name}") for name in COMMAND_MODULES]
-
-
 def all_commands() -> list[Command]:
     """Every command, in the order they are listed in help."""
-    return [module.COMMAND for module in _modules()]
-
-
-def register_all(app: App) -> None:
-    """Wire every command into the Bolt app."""
-    for module in _modules():
-        module.register(app)
+    return [importlib.import_module(f"commands.{name}").COMMAND for name in COMMAND_MODULES]

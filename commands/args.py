@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.errors import UserError
-from bot.render import escape
-from commands.base import Answer, Command
+from bot.answers.message import Answer
+from bot.answers.render import escape
+from bot.core.errors import UserError
+from commands.base import Command
 
 HELP_WORDS = frozenset({"help", "-h", "--help", "?"})
 PUBLIC_WORD = "public"

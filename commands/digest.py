@@ -4,23 +4,17 @@ weekly digest of the open-model landscape."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot import delivery, digest, digest_schedule
-from bot.errors import UserError
-from bot.render import render_message
+from bot.answers.message import Answer
+from bot.answers.render import render_message
+from bot.channels import digest, digest_schedule
+from bot.channels import ledger as delivery
+from bot.core.errors import UserError
 from commands.args import parse_args, usage_error
-from commands.base import Answer, Command, Context
+from commands.base import Command, Context
 from commands.hubpulse import help_answer
 from commands.where import channel_of
-
-if TYPE_CHECKING:
-    from slack_bolt import App
-
-DEFAULT_TIMEZONE_EXTRA = "default_timezone"
-"""``Context.extras`` key: the deployment's timezone (``HUBPULSE_TIMEZONE``), used when Slack
-gave no timezone for the user."""
 
 
 def _local(when: datetime, zone: str) -> str:
@@ -30,9 +24,9 @@ def _local(when: datetime, zone: str) -> str:
 
 def turn_on(words: tuple[str, ...], context: Context) -> Answer:
     channel = channel_of(context)
-    fallback = context.user_tz or str(context.extras.get(DEFAULT_TIMEZONE_EXTRA) or "")
+    fallback = context.user_tz or context.default_timezone
     weekday, time, zone = digest_schedule.parse_schedule(list(words), fallback)
-    now = context.cache.clock.now()
+    now = context.reader.clock.now()
     config = digest_schedule.enable(
         context.engine, channel, weekday, time, zone, context.user_id, now
     )
@@ -45,29 +39,29 @@ def turn_on(words: tuple[str, ...], context: Context) -> Answer:
 
 def turn_off(context: Context) -> Answer:
     channel = channel_of(context)
-    if not digest_schedule.disable(context.engine, channel, context.cache.clock.now()):
+    if not digest_schedule.disable(context.engine, channel, context.reader.clock.now()):
         raise UserError("The digest is not on in this channel. Use `/digest on` to turn it on.")
     return Answer("The weekly digest is now off in this channel.", in_channel=True)
 
 
 def preview(context: Context) -> Answer:
     """The digest as it would read now, from the cache, for the person who asked."""
-    cache = context.cache
-    snapshot = cache.latest()
+    reader = context.reader
+    snapshot = reader.latest()
     config = (
         digest_schedule.get(context.engine, channel_of(context)) if context.channel_id else None
     )
     last = config.last_snapshot_id if config else None
-    content = digest.build(cache, snapshot, digest.baseline_for(cache, snapshot, last))
+    content = digest.build(reader, snapshot, digest.baseline_for(reader, snapshot, last))
     body = digest.payload(content)
-    chart = digest.chart(cache, snapshot.id) if context.want_chart else None
+    chart = digest.chart(reader, snapshot.id) if context.want_chart else None
     return Answer(body["text"], body["blocks"], chart)
 
 
 def status(context: Context) -> Answer:
     channel = channel_of(context)
     config = digest_schedule.get(context.engine, channel)
-    now = context.cache.clock.now()
+    now = context.reader.clock.now()
     last = None
     if config is not None and config.last_period:
         last = delivery.find(context.engine, channel, delivery.DIGEST, config.last_period)
@@ -76,7 +70,7 @@ def status(context: Context) -> Answer:
         if config and config.enabled and not config.paused_reason
         else None
     )
-    message = render_message(
+    answer = render_message(
         "digest_status.j2",
         config=config,
         next_run=next_run,
@@ -85,7 +79,7 @@ def status(context: Context) -> Answer:
         else None,
         last_delivery=last,
     )
-    return Answer(message.text, message.blocks)
+    return answer
 
 
 def run(text: str, context: Context) -> Answer:
@@ -118,9 +112,3 @@ COMMAND = Command(
         "it now, privately. `status` tells when it runs next and how the last run went."
     ),
 )
-
-
-def register(app: App) -> None:
-    from bot.slack.commands import register_command
-
-    register_command(app, COMMAND)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.errors import UserError
-from bot.render import echo
+from bot.answers.message import Answer
+from bot.answers.render import echo
+from bot.core.errors import UserError
 from commands import all_commands
-from commands.base import Answer, Command, Context
+from commands.base import Command, Context
 
 
 def parse_command(text: str, commands: Sequence[Command]) -> tuple[Command, str]:

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bot.render import render_message
+from bot.answers.message import Answer
+from bot.answers.render import render_message
 from commands import all_commands
 from commands.args import parse_args, usage_error
-from commands.base import Answer, Command, Context
-
-if TYPE_CHECKING:
-    from slack_bolt import App
+from commands.base import Command, Context
 
 
 def help_answer(command: Command) -> Answer:
     """One command's usage, details and examples."""
-    message = render_message("help.j2", command=command)
-    return Answer(message.text, message.blocks)
+    answer = render_message("help.j2", command=command)
+    return answer
 
 
 def overview_answer(commands: list[Command]) -> Answer:
     """Every command with its one-line summary."""
-    message = render_message("hubpulse_help.j2", commands=commands)
-    return Answer(message.text, message.blocks)
+    answer = render_message("hubpulse_help.j2", commands=commands)
+    return answer
 
 
 def run(text: str, context: Context) -> Answer:
@@ -39,9 +35,3 @@ COMMAND = Command(
     examples=("/hubpulse help",),
     run=run,
 )
-
-
-def register(app: App) -> None:
-    from bot.slack.commands import register_command
-
-    register_command(app, COMMAND)

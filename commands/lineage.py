@@ -8,21 +8,25 @@ snapshot's precomputed lineage stats, so a family of 150,000 repos costs one row
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from bot.aggregates import LINEAGE, ORG, org_of
-from bot.cache import Cache, LineageStat, Model, ModelStat, Snapshot
-from bot.charts import Column, Node, lineage_diagram
-from bot.lineage import walk_up
-from bot.names import CountryName, ModelName, OrgName, country_adjective, resolve, with_article
-from bot.registry import UNKNOWN_COUNTRY, country_name
-from bot.render import as_of, render_message
+from bot.answers.charts import Column, Node, lineage_diagram
+from bot.answers.message import Answer, Chart
+from bot.answers.names import (
+    CountryName,
+    ModelName,
+    OrgName,
+    country_adjective,
+    resolve,
+    with_article,
+)
+from bot.answers.render import as_of, render_message
+from bot.core.registry import UNKNOWN_COUNTRY, country_name
+from bot.model.aggregates import LINEAGE, ORG, org_of
+from bot.model.lineage import walk_up
+from bot.store.reader import LineageStat, Model, ModelStat, Reader, Snapshot
 from commands.args import parse_args, usage_error
-from commands.base import Answer, Chart, Command, Context
+from commands.base import Command, Context
 from commands.hubpulse import help_answer
-
-if TYPE_CHECKING:
-    from slack_bolt import App
 
 TOP_MODELS = 5
 CHART_COLUMNS = 4
@@ -98,17 +102,17 @@ class Descendants:
     children: int | None
 
 
-def _org_label(cache: Cache, author: str) -> str:
-    org = cache.registry.get(author)
+def _org_label(reader: Reader, author: str) -> str:
+    org = reader.registry.get(author)
     return org.display_name if org else author
 
 
-def trace(cache: Cache, model_id: str) -> Lineage:
+def trace(reader: Reader, model_id: str) -> Lineage:
     """The chain from ``model_id`` to its root, each link with org, country and whether the
     cache holds it."""
-    chain = walk_up(model_id, cache.parents)
+    chain = walk_up(model_id, reader.parents)
     ids = [model_id, *(step.parent for step in chain.steps)]
-    stored = cache.models(ids)
+    stored = reader.models(ids)
     links = []
     for index, link_id in enumerate(ids):
         step = chain.steps[index] if index < len(chain.steps) else None
@@ -116,8 +120,8 @@ def trace(cache: Cache, model_id: str) -> Lineage:
         links.append(
             Link(
                 link_id,
-                _org_label(cache, author),
-                cache.registry.country_of(author),
+                _org_label(reader, author),
+                reader.registry.country_of(author),
                 step.relation if step else None,
                 link_id not in stored,
                 step.other_parents if step else (),
@@ -152,39 +156,40 @@ def _column(lineage: Lineage, footer: str = "") -> Column:
     return Column(nodes, footer)
 
 
-def model_lineage(cache: Cache, snapshot: Snapshot, model: Model, want_chart: bool) -> Answer:
-    lineage = trace(cache, model.id)
+def model_lineage(reader: Reader, snapshot: Snapshot, model: Model, want_chart: bool) -> Answer:
+    lineage = trace(reader, model.id)
     below = descendants(
-        cache.lineage_stat(snapshot.id, model.id), cache.stat(snapshot.id, model.id)
+        reader.lineage_stat(snapshot.id, model.id), reader.stat(snapshot.id, model.id)
     )
-    message = render_message(
+    answer = render_message(
         "lineage_model.j2",
         model=model,
         lineage=lineage,
         below=below,
-        as_of=as_of(snapshot, cache.clock.now()),
+        as_of=as_of(snapshot, reader.clock.now()),
     )
     chart: Chart | None = None
     if want_chart and (len(lineage.links) > 1 or below.total):
         plural = "" if below.total == 1 else "s"
         footer = f"{below.total:,} descendant{plural}" if below.total else ""
         chart = lineage_diagram(f"Lineage of {model.id}", [_column(lineage, footer)])
-    return Answer(message.text, message.blocks, chart)
+    answer.chart = chart
+    return answer
 
 
-def org_lineage(cache: Cache, snapshot: Snapshot, org: OrgName, want_chart: bool) -> Answer:
-    top = cache.top_models(snapshot.id, org.org, TOP_MODELS)
+def org_lineage(reader: Reader, snapshot: Snapshot, org: OrgName, want_chart: bool) -> Answer:
+    top = reader.top_models(snapshot.id, org.org, TOP_MODELS)
     entries = [
-        (model, trace(cache, model.id), cache.lineage_stat(snapshot.id, model.id))
+        (model, trace(reader, model.id), reader.lineage_stat(snapshot.id, model.id))
         for model, _ in top
     ]
-    message = render_message(
+    answer = render_message(
         "lineage_org.j2",
         org=org,
         entries=entries,
-        family=cache.aggregate(snapshot.id, LINEAGE, ORG, org.org),
+        family=reader.aggregate(snapshot.id, LINEAGE, ORG, org.org),
         snapshot=snapshot,
-        as_of=as_of(snapshot, cache.clock.now()),
+        as_of=as_of(snapshot, reader.clock.now()),
     )
     chart: Chart | None = None
     if want_chart and entries:
@@ -193,7 +198,8 @@ def org_lineage(cache: Cache, snapshot: Snapshot, org: OrgName, want_chart: bool
         chart = lineage_diagram(
             f"Lineage of {org.display_name}'s top models", [_column(lineage) for lineage in shown]
         )
-    return Answer(message.text, message.blocks, chart)
+    answer.chart = chart
+    return answer
 
 
 def run(text: str, context: Context) -> Answer:
@@ -202,17 +208,17 @@ def run(text: str, context: Context) -> Answer:
         return help_answer(COMMAND)
     if not args.words:
         raise usage_error(COMMAND)
-    cache = context.cache
-    snapshot = cache.latest()
-    name = resolve(args.text, cache, snapshot.id)
+    reader = context.reader
+    snapshot = reader.latest()
+    name = resolve(args.text, reader, snapshot.id)
     if isinstance(name, CountryName):
         raise usage_error(
             COMMAND,
             f"`/lineage` follows models and orgs, not countries: try `/share {name.code.lower()}`.",
         )
     if isinstance(name, ModelName):
-        return args.publish(model_lineage(cache, snapshot, name.model, context.want_chart))
-    return args.publish(org_lineage(cache, snapshot, name, context.want_chart))
+        return args.publish(model_lineage(reader, snapshot, name.model, context.want_chart))
+    return args.publish(org_lineage(reader, snapshot, name, context.want_chart))
 
 
 COMMAND = Command(
@@ -228,9 +234,3 @@ COMMAND = Command(
         "that cross countries say so; missing parents and cycles are reported."
     ),
 )
-
-
-def register(app: App) -> None:
-    from bot.slack.commands import register_command
-
-    register_command(app, COMMAND)

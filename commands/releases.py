@@ -10,19 +10,16 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
-from bot.cache import Cache, Model, ModelStat, Snapshot
-from bot.names import CountryName, ModelName, OrgName, resolve
-from bot.records import looks_quantized
-from bot.registry import UNKNOWN_COUNTRY, country_name
-from bot.render import as_of, render_message
+from bot.answers.message import Answer
+from bot.answers.names import CountryName, ModelName, OrgName, resolve
+from bot.answers.render import as_of, render_message
+from bot.core.registry import UNKNOWN_COUNTRY, country_name
+from bot.model.records import looks_quantized
+from bot.store.reader import Model, ModelStat, Reader, Snapshot
 from commands.args import Args, parse_args, usage_error
-from commands.base import Answer, Command, Context
+from commands.base import Command, Context
 from commands.hubpulse import help_answer
-
-if TYPE_CHECKING:
-    from slack_bolt import App
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 90
@@ -78,12 +75,12 @@ def parse_query(args: Args) -> Query:
     return Query(" ".join(words), days, include_quantized)
 
 
-def _scope(cache: Cache, snapshot: Snapshot, name: str) -> tuple[str, list[str]]:
+def _scope(reader: Reader, snapshot: Snapshot, name: str) -> tuple[str, list[str]]:
     """What the answer is about, and the authors whose releases count."""
-    registry = cache.registry
+    registry = reader.registry
     if not name:
         return "registered orgs", [org.org for org in registry]
-    resolved = resolve(name, cache, snapshot.id)
+    resolved = resolve(name, reader, snapshot.id)
     if isinstance(resolved, ModelName):
         raise usage_error(COMMAND, "`/releases` takes an org or a country, not a model.")
     if isinstance(resolved, CountryName):
@@ -95,7 +92,7 @@ def _scope(cache: Cache, snapshot: Snapshot, name: str) -> tuple[str, list[str]]
     return resolved.display_name, [resolved.org]
 
 
-def _groups(cache: Cache, snapshot: Snapshot, models: list[Model]) -> list[Group]:
+def _groups(reader: Reader, snapshot: Snapshot, models: list[Model]) -> list[Group]:
     """Releases by org, orgs in order of their newest release; only shown ones get stats."""
     groups: dict[str, Group] = {}
     shown: dict[str, list[Model]] = {}
@@ -104,17 +101,17 @@ def _groups(cache: Cache, snapshot: Snapshot, models: list[Model]) -> list[Group
         if group is None:
             if len(groups) == MAX_ORGS:
                 continue
-            org = cache.registry.get(model.author)
+            org = reader.registry.get(model.author)
             group = groups[model.author] = Group(
                 model.author,
                 org.display_name if org else model.author,
-                country_name(cache.registry.country_of(model.author)),
+                country_name(reader.registry.country_of(model.author)),
             )
             shown[model.author] = []
         group.total += 1
         if len(shown[model.author]) < PER_ORG:
             shown[model.author].append(model)
-    stats = cache.stats(snapshot.id, [model.id for listed in shown.values() for model in listed])
+    stats = reader.stats(snapshot.id, [model.id for listed in shown.values() for model in listed])
     for author, group in groups.items():
         group.releases = [_counted(m, stats.get(m.id), snapshot) for m in shown[author]]
     return list(groups.values())
@@ -127,14 +124,14 @@ def _counted(model: Model, stat: ModelStat | None, snapshot: Snapshot) -> Releas
     return Release(model, stat, max(days, 1) if days is not None else None)
 
 
-def releases(cache: Cache, query: Query) -> Answer:
-    snapshot = cache.latest()
-    scope, authors = _scope(cache, snapshot, query.name)
-    now = cache.clock.now()
-    found = cache.created_between(now - timedelta(days=query.days), now, authors)
+def releases(reader: Reader, query: Query) -> Answer:
+    snapshot = reader.latest()
+    scope, authors = _scope(reader, snapshot, query.name)
+    now = reader.clock.now()
+    found = reader.created_between(now - timedelta(days=query.days), now, authors)
     kept = [m for m in found if query.include_quantized or not looks_quantized(m.id, m.tags)]
-    groups = _groups(cache, snapshot, kept)
-    message = render_message(
+    groups = _groups(reader, snapshot, kept)
+    answer = render_message(
         "releases.j2",
         scope=scope,
         query=query,
@@ -145,14 +142,14 @@ def releases(cache: Cache, query: Query) -> Answer:
         uncounted=any(r.stat is None for g in groups for r in g.releases),
         as_of=as_of(snapshot, now),
     )
-    return Answer(message.text, message.blocks)
+    return answer
 
 
 def run(text: str, context: Context) -> Answer:
     args = parse_args(text)
     if args.help:
         return help_answer(COMMAND)
-    return args.publish(releases(context.cache, parse_query(args)))
+    return args.publish(releases(context.reader, parse_query(args)))
 
 
 COMMAND = Command(
@@ -167,9 +164,3 @@ COMMAND = Command(
         "re-uploads (GGUF, AWQ, MLX...) are left out unless you add `all`."
     ),
 )
-
-
-def register(app: App) -> None:
-    from bot.slack.commands import register_command
-
-    register_command(app, COMMAND)

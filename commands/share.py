@@ -7,20 +7,17 @@ week earlier when there is one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from bot.aggregates import COUNTRY, LINEAGE, ORG, PUBLISHER, AggregateRow
-from bot.cache import Cache, Model, Snapshot
-from bot.charts import Series, country_colour, share_over_time
-from bot.names import CountryName, ModelName, OrgName, resolve
-from bot.registry import UNKNOWN_COUNTRY, country_name
-from bot.render import as_of, render_message
+from bot.answers.charts import Series, country_colour, share_over_time
+from bot.answers.message import Answer, Chart
+from bot.answers.names import CountryName, ModelName, OrgName, resolve
+from bot.answers.render import as_of, render_message
+from bot.core.registry import UNKNOWN_COUNTRY, country_name
+from bot.model.aggregates import COUNTRY, LINEAGE, ORG, PUBLISHER, AggregateRow
+from bot.store.reader import Model, Reader, Snapshot
 from commands.args import parse_args
-from commands.base import Answer, Chart, Command, Context
+from commands.base import Command, Context
 from commands.hubpulse import help_answer
-
-if TYPE_CHECKING:
-    from slack_bolt import App
 
 TOP_MODELS = 5
 TOP_ORGS = 5
@@ -40,9 +37,9 @@ class Frame:
     before: Snapshot | None
 
     @classmethod
-    def latest(cls, cache: Cache) -> Frame:
-        snapshot = cache.latest()
-        return cls(snapshot, cache.week_before(snapshot))
+    def latest(cls, reader: Reader) -> Frame:
+        snapshot = reader.latest()
+        return cls(snapshot, reader.week_before(snapshot))
 
 
 @dataclass(frozen=True)
@@ -66,24 +63,24 @@ class Standing:
         return self.row.share if self.row else 0.0
 
 
-def _standing(cache: Cache, frame: Frame, attribution: str, level: str, key: str) -> Standing:
-    row = cache.aggregate(frame.snapshot.id, attribution, level, key)
+def _standing(reader: Reader, frame: Frame, attribution: str, level: str, key: str) -> Standing:
+    row = reader.aggregate(frame.snapshot.id, attribution, level, key)
     if frame.before is None:
         return Standing(row, None)
-    earlier = cache.aggregate(frame.before.id, attribution, level, key)
+    earlier = reader.aggregate(frame.before.id, attribution, level, key)
     return Standing(row, (row.share if row else 0.0) - (earlier.share if earlier else 0.0))
 
 
-def _common(cache: Cache, frame: Frame) -> dict[str, object]:
+def _common(reader: Reader, frame: Frame) -> dict[str, object]:
     return {
         "snapshot": frame.snapshot,
         "before": frame.before,
-        "as_of": as_of(frame.snapshot, cache.clock.now()),
+        "as_of": as_of(frame.snapshot, reader.clock.now()),
     }
 
 
 def _history_chart(
-    cache: Cache,
+    reader: Reader,
     title: str,
     level: str,
     keys: list[tuple[str, str]],
@@ -95,7 +92,7 @@ def _history_chart(
         (PUBLISHER, attribution_labels[0], False),
         (LINEAGE, attribution_labels[1], True),
     ):
-        history = cache.history(attribution, level, [key for key, _ in keys])
+        history = reader.history(attribution, level, [key for key, _ in keys])
         if len(history) < 2:
             return None
         for index, (key, label) in enumerate(keys):
@@ -105,11 +102,11 @@ def _history_chart(
     return share_over_time(title, lines)
 
 
-def _country_lines(cache: Cache, frame: Frame, attribution: str) -> list[ShareLine]:
+def _country_lines(reader: Reader, frame: Frame, attribution: str) -> list[ShareLine]:
     """CN, US, the next largest country, then everything else with other/unknown."""
-    rows = cache.aggregates(frame.snapshot.id, attribution, COUNTRY)
+    rows = reader.aggregates(frame.snapshot.id, attribution, COUNTRY)
     before = (
-        {r.key: r.share for r in cache.aggregates(frame.before.id, attribution, COUNTRY)}
+        {r.key: r.share for r in reader.aggregates(frame.before.id, attribution, COUNTRY)}
         if frame.before
         else None
     )
@@ -138,94 +135,96 @@ def _country_lines(cache: Cache, frame: Frame, attribution: str) -> list[ShareLi
     return lines
 
 
-def overview(cache: Cache, frame: Frame, want_chart: bool) -> Answer:
+def overview(reader: Reader, frame: Frame, want_chart: bool) -> Answer:
     views = [
-        ("publisher", "who uploaded each model", _country_lines(cache, frame, PUBLISHER)),
+        ("publisher", "who uploaded each model", _country_lines(reader, frame, PUBLISHER)),
         (
             "lineage",
             "whose base model each model is built on",
-            _country_lines(cache, frame, LINEAGE),
+            _country_lines(reader, frame, LINEAGE),
         ),
     ]
-    message = render_message("share_overview.j2", views=views, **_common(cache, frame))
+    answer = render_message("share_overview.j2", views=views, **_common(reader, frame))
     chart = None
     if want_chart:
         chart = _history_chart(
-            cache,
+            reader,
             "Share of Hub downloads: China vs United States",
             COUNTRY,
             [("CN", "China"), ("US", "United States")],
             ("(publisher)", "(lineage)"),
         )
-    return Answer(message.text, message.blocks, chart)
+    answer.chart = chart
+    return answer
 
 
-def org_share(cache: Cache, frame: Frame, org: OrgName, want_chart: bool) -> Answer:
-    top = cache.top_models(frame.snapshot.id, org.org, TOP_MODELS)
+def org_share(reader: Reader, frame: Frame, org: OrgName, want_chart: bool) -> Answer:
+    top = reader.top_models(frame.snapshot.id, org.org, TOP_MODELS)
     downloads_total = frame.snapshot.downloads_total
     models = [
         (model, stat, stat.downloads / downloads_total if stat.in_top and downloads_total else None)
         for model, stat in top
     ]
-    message = render_message(
+    answer = render_message(
         "share_org.j2",
         org=org,
-        own=_standing(cache, frame, PUBLISHER, ORG, org.org),
-        family=_standing(cache, frame, LINEAGE, ORG, org.org),
+        own=_standing(reader, frame, PUBLISHER, ORG, org.org),
+        family=_standing(reader, frame, LINEAGE, ORG, org.org),
         models=models,
-        **_common(cache, frame),
+        **_common(reader, frame),
     )
     chart = None
     if want_chart:
         chart = _history_chart(
-            cache,
+            reader,
             f"{org.display_name}: share of Hub downloads",
             ORG,
             [(org.org, org.display_name)],
             ("own repos", "whole family"),
         )
-    return Answer(message.text, message.blocks, chart)
+    answer.chart = chart
+    return answer
 
 
-def model_share(cache: Cache, frame: Frame, model: Model) -> Answer:
+def model_share(reader: Reader, frame: Frame, model: Model) -> Answer:
     snapshot = frame.snapshot
-    stat = cache.stat(snapshot.id, model.id)
+    stat = reader.stat(snapshot.id, model.id)
     share = (
         stat.downloads / snapshot.downloads_total
         if stat and stat.in_top and snapshot.downloads_total
         else None
     )
     family = stat.family if stat else None
-    family_org = cache.registry.get(family) if family else None
-    message = render_message(
+    family_org = reader.registry.get(family) if family else None
+    answer = render_message(
         "share_model.j2",
         model=model,
         stat=stat,
         share=share,
         basis=WEEKLY_BASIS.get(stat.weekly_basis or "", "") if stat else "",
-        publisher=cache.registry.get(model.author),
-        country=country_name(cache.registry.country_of(model.author)),
-        parents=cache.parents(model.id),
+        publisher=reader.registry.get(model.author),
+        country=country_name(reader.registry.country_of(model.author)),
+        parents=reader.parents(model.id),
         family=family,
         family_name=family_org.display_name if family_org else family,
-        family_standing=_standing(cache, frame, LINEAGE, ORG, family) if family else None,
-        **_common(cache, frame),
+        family_standing=_standing(reader, frame, LINEAGE, ORG, family) if family else None,
+        **_common(reader, frame),
     )
-    return Answer(message.text, message.blocks)
+    return answer
 
 
-def _top_orgs(cache: Cache, frame: Frame, code: str) -> list[tuple[str, str, Standing]]:
+def _top_orgs(reader: Reader, frame: Frame, code: str) -> list[tuple[str, str, Standing]]:
     """The country's largest orgs (unregistered ones for other/unknown): key, name, figure."""
-    registry = cache.registry
+    registry = reader.registry
     if code == UNKNOWN_COUNTRY:
-        scanned = cache.aggregates(frame.snapshot.id, PUBLISHER, ORG, limit=ORG_ROWS_SCANNED)
+        scanned = reader.aggregates(frame.snapshot.id, PUBLISHER, ORG, limit=ORG_ROWS_SCANNED)
         rows = [row for row in scanned if registry.get(row.key) is None][:TOP_ORGS]
     else:
         keys = [org.org for org in registry if org.country == code]
-        rows = cache.aggregates(frame.snapshot.id, PUBLISHER, ORG, keys=keys, limit=TOP_ORGS)
+        rows = reader.aggregates(frame.snapshot.id, PUBLISHER, ORG, keys=keys, limit=TOP_ORGS)
     before: dict[str, float] = {}
     if frame.before is not None and rows:
-        earlier = cache.aggregates(frame.before.id, PUBLISHER, ORG, keys=[r.key for r in rows])
+        earlier = reader.aggregates(frame.before.id, PUBLISHER, ORG, keys=[r.key for r in rows])
         before = {row.key: row.share for row in earlier}
     found = []
     for row in rows:
@@ -235,45 +234,46 @@ def _top_orgs(cache: Cache, frame: Frame, code: str) -> list[tuple[str, str, Sta
     return found
 
 
-def country_share(cache: Cache, frame: Frame, code: str, want_chart: bool) -> Answer:
+def country_share(reader: Reader, frame: Frame, code: str, want_chart: bool) -> Answer:
     name = country_name(code)
-    message = render_message(
+    answer = render_message(
         "share_country.j2",
         code=code,
         name=name,
-        publisher=_standing(cache, frame, PUBLISHER, COUNTRY, code),
-        lineage=_standing(cache, frame, LINEAGE, COUNTRY, code),
-        orgs=_top_orgs(cache, frame, code),
-        **_common(cache, frame),
+        publisher=_standing(reader, frame, PUBLISHER, COUNTRY, code),
+        lineage=_standing(reader, frame, LINEAGE, COUNTRY, code),
+        orgs=_top_orgs(reader, frame, code),
+        **_common(reader, frame),
     )
     chart = None
     if want_chart:
         chart = _history_chart(
-            cache,
+            reader,
             f"{name}: share of Hub downloads",
             COUNTRY,
             [(code, name)],
             ("(publisher)", "(lineage)"),
         )
-    return Answer(message.text, message.blocks, chart)
+    answer.chart = chart
+    return answer
 
 
 def run(text: str, context: Context) -> Answer:
     args = parse_args(text)
     if args.help:
         return help_answer(COMMAND)
-    cache = context.cache
-    frame = Frame.latest(cache)
+    reader = context.reader
+    frame = Frame.latest(reader)
     if not args.words:
-        return args.publish(overview(cache, frame, context.want_chart))
-    name = resolve(args.text, cache, frame.snapshot.id)
+        return args.publish(overview(reader, frame, context.want_chart))
+    name = resolve(args.text, reader, frame.snapshot.id)
     if isinstance(name, OrgName):
-        answer = org_share(cache, frame, name, context.want_chart)
+        answer = org_share(reader, frame, name, context.want_chart)
     elif isinstance(name, ModelName):
-        answer = model_share(cache, frame, name.model)
+        answer = model_share(reader, frame, name.model)
     else:
         assert isinstance(name, CountryName)
-        answer = country_share(cache, frame, name.code, context.want_chart)
+        answer = country_share(reader, frame, name.code, context.want_chart)
     return args.publish(answer)
 
 
@@ -291,9 +291,3 @@ COMMAND = Command(
         "top orgs. Shares are of the snapshot's top-N models' 30-day downloads."
     ),
 )
-
-
-def register(app: App) -> None:
-    from bot.slack.commands import register_command
-
-    register_command(app, COMMAND)

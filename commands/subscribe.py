@@ -7,22 +7,18 @@ there knows what it follows; mistakes come back privately.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bot import subscriptions
-from bot.aggregates import PUBLISHER
-from bot.cache import Cache
-from bot.errors import UserError
-from bot.render import escape
-from bot.subscriptions import CREATED, FEATURES, UNCHANGED, Subscription, Target
+from bot.answers.message import Answer
+from bot.answers.render import escape
+from bot.channels import subscriptions
+from bot.channels.subscriptions import CREATED, FEATURES, UNCHANGED, Subscription, Target
+from bot.core.errors import UserError
+from bot.model.aggregates import PUBLISHER
+from bot.store.reader import Reader
 from commands.args import parse_args, usage_error
-from commands.base import Answer, Command, Context
+from commands.base import Command, Context
 from commands.hubpulse import help_answer
 from commands.subscriptions import list_answer
 from commands.where import channel_of
-
-if TYPE_CHECKING:
-    from slack_bolt import App
 
 WHAT = {
     subscriptions.RELEASES: "new releases",
@@ -38,12 +34,12 @@ def split_features(words: tuple[str, ...]) -> tuple[str, str]:
     return " ".join(words), subscriptions.RELEASES
 
 
-def current_share(cache: Cache, target: Target) -> tuple[float, int] | None:
+def current_share(reader: Reader, target: Target) -> tuple[float, int] | None:
     """The target's publisher share now: the baseline its share alerts measure from."""
-    snapshot = cache.latest_or_none()
+    snapshot = reader.latest_or_none()
     if snapshot is None:
         return None
-    row = cache.aggregate(snapshot.id, PUBLISHER, target.kind, target.key)
+    row = reader.aggregate(snapshot.id, PUBLISHER, target.kind, target.key)
     return (row.share if row else 0.0, snapshot.id)
 
 
@@ -63,9 +59,9 @@ def run(text: str, context: Context) -> Answer:
         return list_answer(context, features)
     channel = channel_of(context)
     target_text, features = split_features(args.words)
-    target = subscriptions.resolve_target(target_text, context.cache)
-    share = current_share(context.cache, target)
-    now = context.cache.clock.now()
+    target = subscriptions.resolve_target(target_text, context.reader)
+    share = current_share(context.reader, target)
+    now = context.reader.clock.now()
     change = subscriptions.subscribe(
         context.engine, channel, target, features, context.user_id, now, share=share
     )
@@ -99,9 +95,3 @@ COMMAND = Command(
         "`/subscribe list` shows what this channel follows."
     ),
 )
-
-
-def register(app: App) -> None:
-    from bot.slack.commands import register_command
-
-    register_command(app, COMMAND)

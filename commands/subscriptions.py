@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bot import digest_schedule, subscriptions
-from bot.render import render_message
+from bot.answers.message import Answer
+from bot.answers.render import render_message
+from bot.channels import digest_schedule, subscriptions
 from commands.args import parse_args, usage_error
-from commands.base import Answer, Command, Context
+from commands.base import Command, Context
 from commands.hubpulse import help_answer
 from commands.where import channel_of
-
-if TYPE_CHECKING:
-    from slack_bolt import App
 
 
 def list_answer(context: Context, features: str | None = None) -> Answer:
@@ -24,13 +20,14 @@ def list_answer(context: Context, features: str | None = None) -> Answer:
         found = [s for s in found if s.wants_releases]
     elif features == subscriptions.SHARE:
         found = [s for s in found if s.wants_share]
-    message = render_message(
+    answer = render_message(
         "subscriptions.j2",
         found=found,
         features=features,
         digest=digest_schedule.get(context.engine, channel),
     )
-    return Answer(message.text, message.blocks, in_channel=True)
+    answer.in_channel = True
+    return answer
 
 
 def run(text: str, context: Context) -> Answer:
@@ -51,9 +48,3 @@ COMMAND = Command(
     run=run,
     details="The same as `/subscribe list`. The list is posted in the channel.",
 )
-
-
-def register(app: App) -> None:
-    from bot.slack.commands import register_command
-
-    register_command(app, COMMAND)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bot import subscriptions
-from bot.errors import UserError
-from bot.render import echo, escape
-from bot.subscriptions import Channel, Target
+from bot.answers.message import Answer
+from bot.answers.render import echo, escape
+from bot.channels import subscriptions
+from bot.channels.channel import Channel
+from bot.channels.subscriptions import Target
+from bot.core.errors import UserError
 from commands.args import parse_args
-from commands.base import Answer, Command, Context
+from commands.base import Command, Context
 from commands.hubpulse import help_answer
 from commands.where import channel_of
-
-if TYPE_CHECKING:
-    from slack_bolt import App
 
 
 def find_target(text: str, context: Context, channel: Channel) -> Target | None:
@@ -26,7 +23,7 @@ def find_target(text: str, context: Context, channel: Channel) -> Target | None:
         if low in (target.key.lower(), target.label.lower()):
             return target
     try:
-        return subscriptions.resolve_target(text, context.cache)
+        return subscriptions.resolve_target(text, context.reader)
     except UserError:
         return None
 
@@ -62,9 +59,3 @@ COMMAND = Command(
     run=run,
     details="`/subscriptions` lists what this channel follows.",
 )
-
-
-def register(app: App) -> None:
-    from bot.slack.commands import register_command
-
-    register_command(app, COMMAND)

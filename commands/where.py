@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.errors import UserError
-from bot.subscriptions import Channel
+from bot.channels.channel import Channel
+from bot.core.errors import UserError
 from commands.base import Context
 
 

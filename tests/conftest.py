@@ -10,7 +10,7 @@ import pytest
 from huggingface_hub import constants as hf_constants
 from sqlalchemy import Engine, create_engine, text
 
-from bot.db import make_engine, upgrade
+from bot.store.engine import make_engine, upgrade
 
 POSTGRES_URL = os.environ.get(
     "HUBPULSE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -26,7 +26,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.
     huggingface_hub reads its environment once, when the test modules import it: the variables
     set here reach subprocesses, and the one it would need in this process (telemetry, whose
     agent detection asks ``{ENDPOINT}/api/agent-harnesses`` of huggingface.co) is set directly,
-    for the tests that build an ``HfApi`` without ``bot.hub.connect``.
+    for the tests that build an ``HfApi`` without ``bot.ingest.hub.connect``.
     """
     for name in list(os.environ):
         if name.startswith(_SCRUBBED_PREFIXES) and name != "HUBPULSE_TEST_POSTGRES_URL":

@@ -647,21 +647,21 @@ class FakeHub:
         """
         shape = (fields, add_model_id)
         with self._lock:
-            cache = self._fragments.get(shape)
-            if cache is None:
-                cache = self._fragments[shape] = {}
+            reader = self._fragments.get(shape)
+            if reader is None:
+                reader = self._fragments[shape] = {}
                 if len(self._fragments) > _FRAGMENT_SHAPES:
                     self._fragments.popitem(last=False)
             else:
                 self._fragments.move_to_end(shape)
         parts: list[bytes] = []
         for record in page:
-            entry = cache.get(id(record))
+            entry = reader.get(id(record))
             if entry is None or entry[0] is not record:
                 data = {k: record[k] for k in fields if k in record}
                 if add_model_id:
                     data["modelId"] = record["id"]
-                entry = cache[id(record)] = (record, _encode(data).encode())
+                entry = reader[id(record)] = (record, _encode(data).encode())
             parts.append(entry[1])
         return b"[" + b",".join(parts) + b"]"
 

@@ -1,8 +1,8 @@
 """A small hand-made Hub whose right answers are known by construction.
 
 Two weekly snapshots (``T0`` and ``T1``) of the same models, stored through the real
-``bot.store.store_crawl`` from raw Hub records (``tests.fakehub.make_record`` ->
-``bot.records.to_record``). Qwen's downloads double between them, so China's share moves.
+``bot.store.writer.store_crawl`` from raw Hub records (``tests.fakehub.make_record`` ->
+``bot.model.records.to_record``). Qwen's downloads double between them, so China's share moves.
 
 What it contains, by design:
 
@@ -25,12 +25,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from bot.cache import Cache
-from bot.clock import FrozenClock
-from bot.db import make_engine, upgrade
-from bot.records import ModelRecord, to_record
-from bot.registry import load_registry
-from bot.store import Crawl, store_crawl
+from bot.core.clock import FrozenClock
+from bot.core.registry import load_registry
+from bot.model.crawl import Crawl
+from bot.model.records import ModelRecord, to_record
+from bot.store.engine import make_engine, upgrade
+from bot.store.reader import Reader
+from bot.store.writer import store_crawl
 from commands.base import Context
 from tests.fakehub import make_record
 
@@ -156,8 +157,8 @@ def store_world(engine: Engine, weeks: int = 2) -> None:
         )
 
 
-def world_cache(engine: Engine, now: datetime = NOW) -> Cache:
-    return Cache(engine, load_registry(), FrozenClock(now))
+def world_cache(engine: Engine, now: datetime = NOW) -> Reader:
+    return Reader(engine, load_registry(), FrozenClock(now))
 
 
 def world_engine(path: Path, weeks: int = 2) -> Engine:
@@ -173,7 +174,7 @@ def context(engine: Engine, now: datetime = NOW, want_chart: bool = False) -> Co
 
 
 def publisher_country_shares(week: int = 1) -> dict[str, float]:
-    """The right answer, computed independently of bot.aggregates: country -> share."""
+    """The right answer, computed independently of bot.model.aggregates: country -> share."""
     registry = load_registry()
     sums: defaultdict[str, float] = defaultdict(float)
     for spec in specs(week):

@@ -1,6 +1,7 @@
 """A Hub, a Slack and a clock for the scheduling tests: digests, alerts and deliveries.
 
-``World`` puts the real pieces together: ``bot.refresh.refresh`` crawling ``FakeHub`` with the
+``World`` puts the real pieces together: ``bot.ingest.refresh.refresh`` crawling ``FakeHub``
+with the
 real huggingface_hub client, slack_sdk's WebClient posting to ``FakeSlack``, a migrated
 database, and a ``FrozenClock`` the test moves. Nothing sleeps: the poster's pacing is
 recorded in ``slept`` instead.
@@ -23,18 +24,19 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from bot import hub, runtime
-from bot.cache import Cache
-from bot.clock import FrozenClock
-from bot.db import make_engine, upgrade
-from bot.poster import SlackPoster
-from bot.refresh import Summary, refresh
-from bot.registry import Registry, load_registry
-from bot.runtime import Runtime
-from bot.settings import Settings, load_settings
-from bot.slack.clients import make_client
-from bot.subscriptions import Channel
-from commands.base import Answer, Command, Context
+from bot.answers.message import Answer
+from bot.channels.channel import Channel
+from bot.core.clock import FrozenClock
+from bot.core.registry import Registry, load_registry
+from bot.core.settings import Settings, load_settings
+from bot.delivery.poster import SlackPoster
+from bot.ingest import hub
+from bot.ingest.refresh import Summary, refresh
+from bot.jobs.runtime import Runtime
+from bot.slackapi.clients import make_client
+from bot.store.engine import make_engine, upgrade
+from bot.store.reader import Reader
+from commands.base import Command, Context
 from tests.fakehub import FakeHub, make_record
 from tests.fakeslack import FakeSlack
 
@@ -87,10 +89,10 @@ class World:
 
     def __post_init__(self) -> None:
         self.api = hub.connect(self.hub.url, None)
-        self.cache = Cache(self.engine, self.registry, self.clock)
+        self.reader = Reader(self.engine, self.registry, self.clock)
         self.runtime = Runtime(
             engine=self.engine,
-            cache=self.cache,
+            reader=self.reader,
             clock=self.clock,
             poster=SlackPoster(self._token, lambda token: make_client(self.slack.api_url, token)),
             settings=self.settings,
@@ -137,7 +139,7 @@ class World:
         self, team_id: str = TEAM, channel_id: str = CHANNEL, user_id: str = USER, tz: str = ""
     ) -> Context:
         return Context(
-            cache=self.cache,
+            reader=self.reader,
             engine=self.engine,
             team_id=team_id,
             channel_id=channel_id,
@@ -197,15 +199,10 @@ def world_engine(directory: Path) -> Engine:
 
 @contextmanager
 def installed_world(directory: Path, *, start: datetime = START) -> Iterator[World]:
-    """A world on a copy of the template database, installed as the process's runtime (what
-    the scheduler's job functions use), removed again afterwards."""
+    """A world on a copy of the template database (job functions take ``world.runtime``)."""
     engine = world_engine(directory)
     try:
         with open_world(engine, start=start) as world:
-            runtime.install(world.runtime)
-            try:
-                yield world
-            finally:
-                runtime.install(None)
+            yield world
     finally:
         engine.dispose()

@@ -1,6 +1,6 @@
 """The real hubpulse Slack app in HTTP mode, in-process, against tests/fakeslack.py's FakeSlack.
 
-``SlackHarness`` builds the app with ``bot.app.build_app`` (real slack_bolt, real slack_sdk
+``SlackHarness`` builds the app with ``bot.slack.app.build_app`` (real slack_bolt, real slack_sdk
 WebClient pointed at the fake through ``SLACK_API_URL``), serves it with the same threaded
 WSGI server ``hubpulse serve`` uses on a free loopback port, and sends it requests signed
 exactly as Slack signs them::
@@ -24,25 +24,25 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from slack_bolt import App
 from sqlalchemy import Engine
 
-from bot.app import build_app
-from bot.clock import FrozenClock
-from bot.records import to_record
-from bot.registry import load_registry
-from bot.settings import Settings, load_settings
+from bot.core.clock import FrozenClock
+from bot.core.registry import load_registry
+from bot.core.settings import Settings, load_settings
+from bot.model.crawl import Crawl
+from bot.model.records import to_record
+from bot.slack.app import build_app
 from bot.slack.http import http_server, make_wsgi_app
 from bot.slack.services import HubpulseApp
-from bot.store import Crawl, store_crawl
-from commands import register_all
+from bot.store.writer import store_crawl
+from commands.base import Command
 from tests.fakehub import make_record
 from tests.fakeslack import FakeSlack
 
@@ -212,7 +212,7 @@ class SlackHarness:
         *,
         oauth: bool = False,
         clock: FrozenClock | None = None,
-        register_commands: Callable[[App], None] = register_all,
+        commands: Sequence[Command] | None = None,
         max_age: timedelta = timedelta(hours=36),
         routes: Mapping[str, Any] | None = None,
     ) -> None:
@@ -221,9 +221,9 @@ class SlackHarness:
         url = engine.url.render_as_string(hide_password=False)
         self.settings = harness_settings(fake, url, oauth=oauth)
         self.app: HubpulseApp = build_app(
-            self.settings, engine, clock=self.clock, register_commands=register_commands
+            self.settings, engine, clock=self.clock, commands=commands
         )
-        application = make_wsgi_app(self.app, self.app.services.cache, max_age, routes)
+        application = make_wsgi_app(self.app, self.app.services.reader, max_age, routes)
         self.server = http_server(application, "127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self._thread = threading.Thread(

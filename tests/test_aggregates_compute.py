@@ -1,4 +1,4 @@
-"""Country and org totals of the top-N models (``bot.aggregates``), in both attributions, on a
+"""Country and org totals of the top-N models (``bot.model.aggregates``), in both attributions, on a
 crawl whose answer is known by construction, then on a random crawl against a plain-Python
 tally model by model."""
 
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.aggregates import (
+from bot.core.registry import UNKNOWN_COUNTRY, Registry, load_registry
+from bot.model.aggregates import (
     COUNTRY,
     LINEAGE,
     ORG,
@@ -23,8 +24,7 @@ from bot.aggregates import (
     families,
     org_of,
 )
-from bot.lineage import Tree, build_tree
-from bot.registry import UNKNOWN_COUNTRY, Registry, load_registry
+from bot.model.lineage import Tree, build_tree
 
 REGISTRY = load_registry()
 SPLITS = math.lcm(*range(1, 21))

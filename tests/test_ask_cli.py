@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import main
-from bot.db import make_engine, upgrade
+from bot.store.engine import make_engine, upgrade
 from tests.fixtures_cache import world_engine
 
 PNG = b"\x89PNG\r\n\x1a\n"

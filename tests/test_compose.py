@@ -14,7 +14,7 @@ import yaml
 from dotenv import dotenv_values
 
 from bot.cli import main
-from bot.settings import load_settings
+from bot.core.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
@@ -81,7 +81,7 @@ def test_every_service_is_configured_validly(name):
 
 def test_health_checks_name_a_real_module():
     test = words(SERVICES["scheduler"]["healthcheck"]["test"])
-    assert test[:4] == ["CMD", "python", "-m", "bot.probe"]
+    assert test[:4] == ["CMD", "python", "-m", "bot.ops.probe"]
     assert importlib.util.find_spec(test[3]) is not None
 
 

@@ -1,7 +1,7 @@
 """The crawl end to end: the real huggingface_hub client against the fake Hub, into a real store.
 
 Waits: listings retry inside huggingface_hub (1 s, 2 s, 4 s... of real sleep), so only two
-tests here let a listing fail, once each. Fetches by id retry in ``bot.hub.Backoff``, whose
+tests here let a listing fail, once each. Fetches by id retry in ``bot.ingest.hub.Backoff``, whose
 ``sleep`` is replaced by a recorder: the waits are asserted, never slept.
 """
 
@@ -17,16 +17,17 @@ import pytest
 from huggingface_hub import HfApi, get_session
 from sqlalchemy import Engine
 
-from bot import hub
-from bot.cache import Cache
-from bot.clock import FrozenClock
-from bot.crawl import crawl_hub
-from bot.demo import load_demo
-from bot.errors import RefreshError
-from bot.lineage import walk_up
-from bot.refresh import refresh
-from bot.registry import Org, Registry, load_registry
-from bot.store import FAILED, RUNNING, begin_snapshot
+from bot.core.clock import FrozenClock
+from bot.core.errors import RefreshError
+from bot.core.registry import Org, Registry, load_registry
+from bot.ingest import hub
+from bot.ingest.crawl import crawl_hub
+from bot.ingest.demo import load_demo
+from bot.ingest.refresh import refresh
+from bot.model.lineage import walk_up
+from bot.store.reader import Reader
+from bot.store.snapshots import FAILED, RUNNING
+from bot.store.writer import begin_snapshot
 from tests.fakehub import FakeHub, make_record
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -135,8 +136,8 @@ def test_a_parent_named_in_another_case_resolves_to_its_record(fake_hub: FakeHub
 def test_refresh_stores_a_complete_snapshot(engine: Engine, api: HfApi) -> None:
     clock = FrozenClock(T0)
     summary = refresh(engine, api, load_registry(), TOP_N, clock=clock)
-    cache = Cache(engine)
-    snapshot = cache.latest()
+    reader = Reader(engine)
+    snapshot = reader.latest()
     assert snapshot.id == summary.result.snapshot_id
     assert snapshot.taken_at == T0
     assert snapshot.source == f"hub {api.endpoint}"
@@ -146,11 +147,11 @@ def test_refresh_stores_a_complete_snapshot(engine: Engine, api: HfApi) -> None:
     assert snapshot.note == (
         "top 4 models by 30-day downloads + 3 models of 129 registered orgs + 1 ancestor"
     )
-    assert cache.model(QWEN_RELEASE) is not None
-    stat = cache.stat(snapshot.id, GGUF)
+    assert reader.model(QWEN_RELEASE) is not None
+    stat = reader.stat(snapshot.id, GGUF)
     assert stat is not None
     assert stat.family == "deepseek-ai"
-    china = cache.aggregate(snapshot.id, "lineage", "country", "CN")
+    china = reader.aggregate(snapshot.id, "lineage", "country", "CN")
     assert china is not None
     assert china.downloads == 90_000 + 50_000 + 40_000  # the cogito GGUF counts as Chinese
     assert summary.result.missing_parents == 1
@@ -190,9 +191,9 @@ def test_fetch_retries_are_logged_below_warning(
     """The refresh CLI shows warnings only: a Hub failing for good must be its one error line,
     not a warning per retry first; the scheduler's INFO log still has every retry."""
     fake_hub.fail(status=503, times=2, path_prefix=f"/api/models/{BASE}")
-    caplog.set_level(logging.INFO, logger="bot.hub")
+    caplog.set_level(logging.INFO, logger="bot.ingest.hub")
     assert hub.model_by_id(api, BASE, hub.Backoff(sleep=Sleeps())) is not None
-    retries = [r for r in caplog.records if r.name == "bot.hub"]
+    retries = [r for r in caplog.records if r.name == "bot.ingest.hub"]
     assert [r.levelno for r in retries] == [logging.INFO, logging.INFO]
     assert "retry 1/5" in retries[0].getMessage()
 
@@ -231,9 +232,9 @@ def test_persistent_errors_fail_the_refresh_and_keep_the_previous_snapshot(
     assert sleeps.waits == [1.0, 2.0, 4.0, 8.0, 8.0]
     headers = {k.lower(): v for k, v in fake_hub.requests[0].headers.items()}
     assert headers["authorization"] == "Bearer hf_secretsecretsecret"
-    cache = Cache(engine)
-    assert cache.latest().id == previous
-    failed = cache.snapshots(status=None)[0]
+    reader = Reader(engine)
+    assert reader.latest().id == previous
+    failed = reader.snapshots(status=None)[0]
     assert (failed.status, failed.error) == (FAILED, reason)
 
 
@@ -263,9 +264,9 @@ def test_an_interrupted_refresh_is_marked_failed_and_changes_nothing(
             clock=FrozenClock(T0 + timedelta(days=7)),
             progress=CtrlC(),
         )
-    cache = Cache(engine)
-    assert cache.latest().id == previous
-    interrupted = cache.snapshots(status=None)[0]
+    reader = Reader(engine)
+    assert reader.latest().id == previous
+    interrupted = reader.snapshots(status=None)[0]
     assert interrupted.status == FAILED
     assert interrupted.error == "interrupted before it finished"
 
@@ -275,13 +276,13 @@ def test_a_refresh_killed_outright_is_ignored_then_marked_abandoned(
 ) -> None:
     previous = _first_snapshot(engine, api)
     killed = begin_snapshot(engine, T0 + timedelta(days=1), f"hub {api.endpoint}", TOP_N)
-    cache = Cache(engine)
-    left_running = cache.snapshot(killed)
+    reader = Reader(engine)
+    left_running = reader.snapshot(killed)
     assert left_running is not None
     assert left_running.status == RUNNING
-    assert cache.latest().id == previous
+    assert reader.latest().id == previous
     refresh(engine, api, QWEN_ONLY, TOP_N, clock=FrozenClock(T0 + timedelta(days=7)))
-    abandoned = cache.snapshot(killed)
+    abandoned = reader.snapshot(killed)
     assert abandoned is not None
     assert abandoned.status == FAILED
     assert abandoned.error is not None
@@ -299,7 +300,7 @@ def test_an_unreachable_hub_fails_at_once(sqlite_engine: Engine) -> None:
     endpoint = f"http://127.0.0.1:{_closed_port()}"
     with pytest.raises(hub.HubUnreachable, match=r"cannot reach the Hub at .*HF_ENDPOINT"):
         refresh(sqlite_engine, hub.connect(endpoint, None), QWEN_ONLY, TOP_N)
-    failed = Cache(sqlite_engine).snapshots(status=None)[0]
+    failed = Reader(sqlite_engine).snapshots(status=None)[0]
     assert failed.status == FAILED
     assert failed.error is not None
     assert endpoint in failed.error
@@ -326,11 +327,11 @@ def test_a_real_refresh_retires_the_demo_and_never_compares_with_it(
     # Above the demo's invented all-time count, so a difference against it would look valid.
     fake_hub.set_downloads(QWEN, 90_000, 90_000_000)
     refresh(sqlite_engine, api, load_registry(), TOP_N, clock=FrozenClock(T0))
-    cache = Cache(sqlite_engine)
-    snapshots = cache.snapshots()
+    reader = Reader(sqlite_engine)
+    snapshots = reader.snapshots()
     assert [s.source for s in snapshots] == [f"hub {api.endpoint}"]
-    latest = cache.latest()
-    assert cache.week_before(latest) is None
-    stat = cache.stat(latest.id, QWEN)
+    latest = reader.latest()
+    assert reader.week_before(latest) is None
+    stat = reader.stat(latest.id, QWEN)
     assert stat is not None
     assert stat.weekly_basis == "30d"  # not a difference against the demo's invented all-time

@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from bot import delivery, digest_schedule, dispatch, subscriptions
-from bot.poster import SlackPoster
-from bot.sender import BUSY, FAILED, RETRY, SENT, Sender
-from bot.slack.clients import make_client
-from bot.subscriptions import Channel
+from bot.channels import digest_schedule, subscriptions
+from bot.channels import ledger as delivery
+from bot.channels.channel import Channel
+from bot.delivery.poster import SlackPoster
+from bot.delivery.sender import BUSY, FAILED, RETRY, SENT, Sender
+from bot.jobs import send as dispatch
+from bot.slackapi.clients import make_client
 from commands import digest as digest_command
 from commands import subscribe
 from tests.hubworld import CHANNEL, TEAM, World, installed_world
@@ -223,7 +225,7 @@ def test_a_process_killed_between_claim_and_post_is_retried_not_lost_not_doubled
 
 
 def test_claims_race_and_exactly_one_sender_wins(engine: Engine) -> None:
-    from bot.clock import FrozenClock
+    from bot.core.clock import FrozenClock
     from tests.hubworld import START
 
     clock = FrozenClock(START)

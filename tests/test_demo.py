@@ -16,27 +16,28 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
-from bot import schema
-from bot.aggregates import COUNTRY, LINEAGE, ORG, PUBLISHER
-from bot.cache import Cache
 from bot.cli import main
-from bot.clock import FrozenClock, as_utc
-from bot.db import make_engine, upgrade
-from bot.demo import (
+from bot.core.clock import FrozenClock, as_utc
+from bot.core.registry import load_registry
+from bot.ingest.demo import (
     DEMO_SOURCE,
     TOP_N,
     WEEKS,
     DemoLoad,
     RealSnapshotsError,
     build_dataset,
-    delete_demo_snapshots,
     load_demo,
     real_snapshot_count,
 )
-from bot.lineage import walk_up
-from bot.records import to_record
-from bot.registry import load_registry
-from bot.store import Crawl, store_crawl
+from bot.model.aggregates import COUNTRY, LINEAGE, ORG, PUBLISHER
+from bot.model.crawl import Crawl
+from bot.model.lineage import walk_up
+from bot.model.records import to_record
+from bot.store import schema
+from bot.store.engine import make_engine, upgrade
+from bot.store.reader import Reader
+from bot.store.retention import delete_demo_snapshots
+from bot.store.writer import store_crawl
 from tests.fakehub import make_record
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -48,7 +49,7 @@ REAL_SOURCE = "hub https://huggingface.co"
 @dataclass
 class Loaded:
     engine: Engine
-    cache: Cache
+    reader: Reader
     load: DemoLoad
 
 
@@ -58,12 +59,12 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
     upgrade(engine)
     load = load_demo(engine, clock=FrozenClock(NOW))
-    yield Loaded(engine, Cache(engine, clock=FrozenClock(NOW)), load)
+    yield Loaded(engine, Reader(engine, clock=FrozenClock(NOW)), load)
     engine.dispose()
 
 
-def _share(cache: Cache, snapshot_id: int, attribution: str, key: str) -> float:
-    row = cache.aggregate(snapshot_id, attribution, COUNTRY, key)
+def _share(reader: Reader, snapshot_id: int, attribution: str, key: str) -> float:
+    row = reader.aggregate(snapshot_id, attribution, COUNTRY, key)
     assert row is not None
     return row.share
 
@@ -86,7 +87,7 @@ def _store_real_snapshot(engine: Engine, taken_at: datetime, source: str = REAL_
 
 
 def test_eight_complete_weekly_snapshots_labelled_as_demo(loaded: Loaded) -> None:
-    snapshots = list(reversed(loaded.cache.snapshots()))
+    snapshots = list(reversed(loaded.reader.snapshots()))
     assert len(snapshots) == WEEKS >= 8
     assert all(s.status == "complete" and s.source == DEMO_SOURCE for s in snapshots)
     assert all("illustrative" in s.note.lower() for s in snapshots)
@@ -99,8 +100,8 @@ def test_eight_complete_weekly_snapshots_labelled_as_demo(loaded: Loaded) -> Non
 
 
 def test_the_named_families_are_there(loaded: Loaded) -> None:
-    cache = loaded.cache
-    latest = cache.latest()
+    reader = loaded.reader
+    latest = reader.latest()
     for model_id in (
         V3_BASE,
         "deepseek-ai/DeepSeek-R1",
@@ -111,28 +112,28 @@ def test_the_named_families_are_there(loaded: Loaded) -> None:
         "google/gemma-3-27b-it",
         "mistralai/Mistral-7B-Instruct-v0.3",
     ):
-        assert cache.model(model_id) is not None, model_id
-        assert cache.stat(latest.id, model_id) is not None, model_id
+        assert reader.model(model_id) is not None, model_id
+        assert reader.stat(latest.id, model_id) is not None, model_id
     for org in ("deepseek-ai", "Qwen", "meta-llama", "deepcogito", "zai-org", "moonshotai"):
-        assert cache.aggregate(latest.id, PUBLISHER, ORG, org) is not None, org
-    qwen_family = cache.aggregate(latest.id, LINEAGE, ORG, "Qwen")
-    qwen_repos = cache.aggregate(latest.id, PUBLISHER, ORG, "Qwen")
+        assert reader.aggregate(latest.id, PUBLISHER, ORG, org) is not None, org
+    qwen_family = reader.aggregate(latest.id, LINEAGE, ORG, "Qwen")
+    qwen_repos = reader.aggregate(latest.id, PUBLISHER, ORG, "Qwen")
     assert qwen_family is not None
     assert qwen_repos is not None
     assert qwen_family.downloads > qwen_repos.downloads  # third-party derivatives count too
-    derived = cache.lineage_stat(latest.id, "Qwen/Qwen2.5-7B-Instruct")
+    derived = reader.lineage_stat(latest.id, "Qwen/Qwen2.5-7B-Instruct")
     assert derived is not None
     assert all(derived.by_relation[r] > 0 for r in ("finetune", "quantized", "adapter", "merge"))
 
 
 def test_cogito_v2_1_is_a_us_fine_tune_of_a_chinese_base(loaded: Loaded) -> None:
-    chain = walk_up(COGITO, loaded.cache.parents)
+    chain = walk_up(COGITO, loaded.reader.parents)
     assert chain.root == V3_BASE
     assert [step.relation for step in chain.steps] == ["finetune"]
     registry = load_registry()
     assert registry.country_of("deepcogito") == "US"
     assert registry.country_of("deepseek-ai") == "CN"
-    three = walk_up("nvidia/AceReason-Nemotron-14B", loaded.cache.parents)
+    three = walk_up("nvidia/AceReason-Nemotron-14B", loaded.reader.parents)
     assert [s.parent for s in three.steps] == [
         "deepseek-ai/DeepSeek-R1-Distill-Qwen-14B",
         "Qwen/Qwen2.5-14B",
@@ -140,14 +141,14 @@ def test_cogito_v2_1_is_a_us_fine_tune_of_a_chinese_base(loaded: Loaded) -> None
 
 
 def test_china_passes_the_us_over_the_eight_weeks(loaded: Loaded) -> None:
-    cache = loaded.cache
-    first, latest = cache.snapshots()[-1], cache.latest()
+    reader = loaded.reader
+    first, latest = reader.snapshots()[-1], reader.latest()
     for attribution in (LINEAGE, PUBLISHER):
-        assert _share(cache, first.id, attribution, "CN") < _share(
-            cache, first.id, attribution, "US"
+        assert _share(reader, first.id, attribution, "CN") < _share(
+            reader, first.id, attribution, "US"
         )
-        assert _share(cache, latest.id, attribution, "CN") > _share(
-            cache, latest.id, attribution, "US"
+        assert _share(reader, latest.id, attribution, "CN") > _share(
+            reader, latest.id, attribution, "US"
         )
 
 
@@ -169,22 +170,22 @@ def test_all_time_downloads_only_grow_and_weekly_figures_come_from_them(loaded: 
 
 
 def test_releases_appear_week_by_week(loaded: Loaded) -> None:
-    cache = loaded.cache
-    latest = cache.latest()
+    reader = loaded.reader
+    latest = reader.latest()
     registry = load_registry()
-    week = cache.created_between(latest.taken_at - timedelta(days=7), latest.taken_at)
+    week = reader.created_between(latest.taken_at - timedelta(days=7), latest.taken_at)
     registered = [m for m in week if registry.get(m.author) is not None]
     assert {registry.country_of(m.author) for m in registered} >= {"CN", "US"}
     assert "deepseek-ai/DeepSeek-V3.2" in {m.id for m in registered}
-    snapshots = cache.snapshots()
+    snapshots = reader.snapshots()
     for snapshot in snapshots[:-1]:
-        assert cache.new_in_snapshot(snapshot.id), snapshot.taken_at
-    released = cache.model(COGITO)
+        assert reader.new_in_snapshot(snapshot.id), snapshot.taken_at
+    released = reader.model(COGITO)
     assert released is not None
     assert released.created_at is not None
     assert released.created_at > snapshots[-1].taken_at
     assert all(
-        (snapshot.taken_at < released.created_at) == (cache.stat(snapshot.id, COGITO) is None)
+        (snapshot.taken_at < released.created_at) == (reader.stat(snapshot.id, COGITO) is None)
         for snapshot in snapshots
     )
 
@@ -214,33 +215,33 @@ def test_loading_again_replaces_the_demo_snapshots(loaded: Loaded) -> None:
     again = load_demo(loaded.engine, clock=FrozenClock(NOW))
     assert again.replaced == WEEKS
     assert counts() == before
-    assert len(loaded.cache.snapshots()) == WEEKS
+    assert len(loaded.reader.snapshots()) == WEEKS
     m = schema.models
     with loaded.engine.connect() as connection:
         first_seen = set(
             connection.execute(select(m.c.first_seen_snapshot_id).distinct()).scalars()
         )
-    assert first_seen <= {s.id for s in loaded.cache.snapshots()}
+    assert first_seen <= {s.id for s in loaded.reader.snapshots()}
 
 
 def test_deleting_demo_snapshots_keeps_real_ones(engine: Engine) -> None:
     _store_real_snapshot(engine, NOW - timedelta(days=14), source=DEMO_SOURCE)
     _store_real_snapshot(engine, NOW - timedelta(days=7))
     _store_real_snapshot(engine, NOW, source=DEMO_SOURCE)
-    cache = Cache(engine)
-    real = [s for s in cache.snapshots() if s.source == REAL_SOURCE]
+    reader = Reader(engine)
+    real = [s for s in reader.snapshots() if s.source == REAL_SOURCE]
     assert real_snapshot_count(engine) == 1
 
     assert delete_demo_snapshots(engine) == 2
-    assert [s.id for s in cache.snapshots()] == [real[0].id]
-    model = cache.model("Qwen/Qwen3-8B")
+    assert [s.id for s in reader.snapshots()] == [real[0].id]
+    model = reader.model("Qwen/Qwen3-8B")
     assert model is not None
     assert model.first_seen_snapshot_id == real[0].id
     st = schema.model_stats
     with engine.connect() as connection:
         kept = set(connection.execute(select(st.c.snapshot_id).distinct()).scalars())
     assert kept == {real[0].id}
-    assert cache.parents("someone/Qwen3-8B-GGUF") == [("Qwen/Qwen3-8B", "finetune")]
+    assert reader.parents("someone/Qwen3-8B-GGUF") == [("Qwen/Qwen3-8B", "finetune")]
     assert delete_demo_snapshots(engine) == 0
 
 
@@ -248,7 +249,7 @@ def test_refuses_to_mix_demo_data_into_real_snapshots(sqlite_engine: Engine) -> 
     _store_real_snapshot(sqlite_engine, NOW - timedelta(days=1))
     with pytest.raises(RealSnapshotsError, match="--force"):
         load_demo(sqlite_engine, clock=FrozenClock(NOW))
-    assert len(Cache(sqlite_engine).snapshots()) == 1
+    assert len(Reader(sqlite_engine).snapshots()) == 1
 
 
 def test_cli_refuses_real_snapshots_then_loads_with_force_and_prints_answers(
@@ -263,7 +264,7 @@ def test_cli_refuses_real_snapshots_then_loads_with_force_and_prints_answers(
     assert len(refused.stderr.strip().splitlines()) == 1
     assert "real snapshot" in refused.stderr
     assert "--force" in refused.stderr
-    assert len(Cache(sqlite_engine).snapshots()) == 1
+    assert len(Reader(sqlite_engine).snapshots()) == 1
 
     monkeypatch.delenv("HUBPULSE_DATABASE_URL")
     forced = runner.invoke(main, ["demo", "--database-url", sqlite_url, "--force"])
@@ -277,7 +278,7 @@ def test_cli_refuses_real_snapshots_then_loads_with_force_and_prints_answers(
         assert fact in out
     assert f"Ask more with: HUBPULSE_DATABASE_URL='{sqlite_url}' hubpulse ask" in out
     assert sqlite_url.removeprefix("sqlite:///") in out
-    snapshots = Cache(sqlite_engine).snapshots()
+    snapshots = Reader(sqlite_engine).snapshots()
     assert len(snapshots) == WEEKS + 1
     assert real_snapshot_count(sqlite_engine) == 1
     assert snapshots[0].source == DEMO_SOURCE

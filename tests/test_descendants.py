@@ -1,4 +1,4 @@
-"""What is built on each model (``bot.descendants``), on graphs whose answer is known by
+"""What is built on each model (``bot.model.descendants``), on graphs whose answer is known by
 construction, then on a random graph against a brute-force walk down the children."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.columns import ModelColumns
-from bot.descendants import ALL_RELATIONS, LineageStats, compute_lineage_stats
-from bot.lineage import Tree, build_tree
-from bot.records import Edge, ModelRecord, to_record
+from bot.model.columns import ModelColumns
+from bot.model.descendants import ALL_RELATIONS, LineageStats, compute_lineage_stats
+from bot.model.lineage import Tree, build_tree
+from bot.model.records import Edge, ModelRecord, to_record
 from tests.fakehub import make_record
 
 BASE = "deepseek-ai/DeepSeek-V3-Base"

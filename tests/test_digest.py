@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot import digest_schedule, dispatch, jobs
+from bot.channels import digest_schedule
+from bot.channels.channel import Channel
 from bot.cli import main
-from bot.sender import SENT
-from bot.subscriptions import Channel
+from bot.delivery.sender import SENT
+from bot.jobs import send as dispatch
+from bot.jobs import tasks as jobs
 from commands import digest as digest_command
 from commands import subscribe
 from tests.hubworld import CHANNEL, TEAM, World, installed_world
@@ -128,7 +130,7 @@ def test_the_digest_is_never_sent_twice_in_a_period(world: World) -> None:
     assert _digest_at_nine(world).outcome == SENT
     world.clock.advance(timedelta(hours=30))  # Tuesday: still Monday's period
     world.refresh()
-    jobs.digest_job(TEAM, CHANNEL)
+    jobs.digest_job(TEAM, CHANNEL, runtime=world.runtime)
     reports = dispatch.send_digests(world.runtime)
     assert [r.outcome for r in reports] == [dispatch.SENT_ALREADY]
     assert len(world.posts()) == 1
@@ -165,7 +167,7 @@ def test_alerts_send_on_the_command_line_posts_pending_alerts_once(
     world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     world.run(subscribe.COMMAND, "deepseek-ai")
-    jobs.alerts_job()
+    jobs.alerts_job(runtime=world.runtime)
     world.clock.advance(timedelta(hours=6))
     world.release("deepseek-ai/DeepSeek-V4")
     world.refresh()

@@ -11,8 +11,8 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.cli.export import COLUMNS
-from bot.registry import load_registry
-from bot.store import begin_snapshot, fail_snapshot
+from bot.core.registry import load_registry
+from bot.store.writer import begin_snapshot, fail_snapshot
 from tests.fixtures_cache import T0, T1, downloads, publisher_country_shares, specs, store_world
 
 

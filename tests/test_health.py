@@ -13,12 +13,12 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 from sqlalchemy import create_engine
 
-from bot import probe
-from bot.cache import Cache
-from bot.clock import FrozenClock
-from bot.health import health
-from bot.registry import load_registry
-from bot.store import store_crawl
+from bot.core.clock import FrozenClock
+from bot.core.registry import load_registry
+from bot.ops import probe
+from bot.ops.health import health
+from bot.store.reader import Reader
+from bot.store.writer import store_crawl
 from tests.fixtures_cache import NOW, T1, crawl, store_world
 
 LIMIT = timedelta(hours=36)
@@ -26,7 +26,7 @@ LIMIT = timedelta(hours=36)
 
 def test_a_fresh_cache_is_healthy(engine):
     store_world(engine)
-    status, body = health(Cache(engine, clock=FrozenClock(NOW)), LIMIT)
+    status, body = health(Reader(engine, clock=FrozenClock(NOW)), LIMIT)
     assert status == 200
     assert body["status"] == "ok"
     assert body["taken_at"] == T1.isoformat()
@@ -37,21 +37,21 @@ def test_a_fresh_cache_is_healthy(engine):
 def test_a_cache_older_than_the_limit_is_unhealthy(engine):
     store_world(engine)
     clock = FrozenClock(T1 + LIMIT)
-    assert health(Cache(engine, clock=clock), LIMIT)[0] == 200
+    assert health(Reader(engine, clock=clock), LIMIT)[0] == 200
     clock.advance(timedelta(seconds=1))
-    status, body = health(Cache(engine, clock=clock), LIMIT)
+    status, body = health(Reader(engine, clock=clock), LIMIT)
     assert (status, body["status"]) == (503, "stale")
 
 
 def test_an_empty_cache_is_unhealthy(sqlite_engine):
-    assert health(Cache(sqlite_engine), LIMIT) == (
+    assert health(Reader(sqlite_engine), LIMIT) == (
         503,
         {"status": "empty", "snapshot_id": None, "max_age_seconds": 36 * 3600},
     )
 
 
 def test_an_unreachable_database_is_unhealthy():
-    status, body = health(Cache(create_engine("postgresql+psycopg://x@127.0.0.1:1/x")), LIMIT)
+    status, body = health(Reader(create_engine("postgresql+psycopg://x@127.0.0.1:1/x")), LIMIT)
     assert (status, body["status"]) == (503, "database_unavailable")
 
 
@@ -65,10 +65,10 @@ def healthz(sqlite_engine) -> Iterator[tuple[WSGIServer, FrozenClock]]:
     """A loopback HTTP server answering /healthz from a real cache."""
     store_world(sqlite_engine)
     clock = FrozenClock(NOW)
-    cache = Cache(sqlite_engine, clock=clock)
+    reader = Reader(sqlite_engine, clock=clock)
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        status, body = health(cache, LIMIT)
+        status, body = health(reader, LIMIT)
         reason = "OK" if status == 200 else "Service Unavailable"
         start_response(f"{status} {reason}", [("Content-Type", "application/json")])
         return [json.dumps(body).encode()]

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
-from bot import metrics
+from bot.ops import metrics
 from tests.fakeslack import FakeSlack
 from tests.slack_harness import BOT_TOKEN, TEAM, SlackHarness, store_fixture_snapshots
 

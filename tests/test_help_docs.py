@@ -9,8 +9,8 @@ import click
 import pytest
 from sqlalchemy import Engine
 
-from bot.cache import Cache
 from bot.cli import main
+from bot.store.reader import Reader
 from commands import all_commands
 from commands.base import Command, Context
 from commands.dispatch import dispatch
@@ -21,7 +21,7 @@ VERBS = main.list_commands(click.Context(main))
 
 
 def _context(engine: Engine) -> Context:
-    return Context(Cache(engine), engine, team_id="T1", channel_id="C1", user_id="U1")
+    return Context(Reader(engine), engine, team_id="T1", channel_id="C1", user_id="U1")
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=[c.name for c in COMMANDS])

@@ -10,13 +10,15 @@ import pytest
 from slack_sdk.models.blocks import Block
 from sqlalchemy import Engine
 
-from bot.cache import Cache
-from bot.errors import EmptyCacheError, UserError
-from bot.records import to_record
-from bot.registry import load_registry
-from bot.store import Crawl, store_crawl
+from bot.answers.message import Answer
+from bot.core.errors import EmptyCacheError, UserError
+from bot.core.registry import load_registry
+from bot.model.crawl import Crawl
+from bot.model.records import to_record
+from bot.store.reader import Reader
+from bot.store.writer import store_crawl
 from commands import lineage
-from commands.base import Answer, Context
+from commands.base import Context
 from commands.lineage import Lineage, Link
 from tests.fakehub import make_record
 from tests.fixtures_cache import T1, context, store_world, world_engine
@@ -106,8 +108,8 @@ def test_descendants_are_counted_by_relation_and_the_family_total_is_the_sum(wor
         "merger/Qwen-Llama-Merge",
     ]
     assert "The Hub counts 3 direct children." in text
-    cache = context(world).cache
-    stat = cache.lineage_stat(cache.latest().id, "Qwen/Qwen2.5-7B")
+    reader = context(world).reader
+    stat = reader.lineage_stat(reader.latest().id, "Qwen/Qwen2.5-7B")
     assert stat is not None
     assert stat.descendant_downloads == 2000 + 1000 + 300
     assert sum(stat.by_relation.values()) == stat.descendants == 3
@@ -152,7 +154,7 @@ def test_an_empty_argument_gives_the_usage(world):
 
 def test_empty_cache(sqlite_engine):
     with pytest.raises(EmptyCacheError):
-        lineage.COMMAND.run("cogito", Context(Cache(sqlite_engine), sqlite_engine))
+        lineage.COMMAND.run("cogito", Context(Reader(sqlite_engine), sqlite_engine))
 
 
 def test_unknown_names(world):

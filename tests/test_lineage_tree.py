@@ -3,7 +3,7 @@
 What hangs below each model (the descendants) is tested in ``test_descendants.py``.
 """
 
-from bot.lineage import build_tree, walk_up
+from bot.model.lineage import build_tree, walk_up
 
 BASE = "deepseek-ai/DeepSeek-V3-Base"
 COGITO = "deepcogito/cogito-v2.1"

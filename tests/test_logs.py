@@ -11,7 +11,7 @@ import pytest
 from huggingface_hub.utils import logging as hf_logging
 from slack_sdk import WebClient
 
-from bot.logs import REDACTED, configure_logging, log_command, redact
+from bot.core.logs import REDACTED, configure_logging, log_command, redact
 from tests.fakeslack import FakeSlack
 
 BOT_TOKEN = "xoxb-2222-3333-SeCrEtBoTtOkEn"

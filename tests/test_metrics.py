@@ -12,13 +12,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, insert
 
-from bot import metrics
-from bot.cache import Cache
-from bot.clock import FrozenClock
-from bot.errors import UserError
-from bot.metrics import DeliveryCounts, sample
-from bot.store import begin_snapshot, fail_snapshot
-from bot.subscription_tables import deliveries
+from bot.core.clock import FrozenClock
+from bot.core.errors import UserError
+from bot.ops import metrics
+from bot.ops.metrics import DeliveryCounts, sample
+from bot.store.channel_tables import deliveries
+from bot.store.reader import Reader
+from bot.store.writer import begin_snapshot, fail_snapshot
 from tests.fixtures_cache import NOW, T1, store_world, world_cache
 
 
@@ -97,7 +97,7 @@ def test_refresh_duration_is_observed_with_its_outcome():
 def test_snapshot_age_is_computed_at_scrape_time(engine):
     store_world(engine)
     clock = FrozenClock(NOW)
-    metrics.bind(Cache(engine, clock=clock))
+    metrics.bind(Reader(engine, clock=clock))
     first = scrape()
     assert first["hubpulse_latest_snapshot_age_seconds"] == (NOW - T1).total_seconds()
     assert first["hubpulse_latest_refresh_duration_seconds"] == 300
@@ -111,7 +111,7 @@ def test_snapshot_age_is_computed_at_scrape_time(engine):
 
 
 def test_an_empty_cache_has_no_age_but_the_database_is_up(sqlite_engine):
-    metrics.bind(Cache(sqlite_engine))
+    metrics.bind(Reader(sqlite_engine))
     scraped = scrape()
     assert "hubpulse_latest_snapshot_age_seconds" not in scraped
     assert scraped["hubpulse_database_up"] == 1
@@ -119,7 +119,7 @@ def test_an_empty_cache_has_no_age_but_the_database_is_up(sqlite_engine):
 
 def test_an_unreachable_database_does_not_break_the_scrape(caplog):
     down = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
-    metrics.bind(Cache(down))
+    metrics.bind(Reader(down))
     with caplog.at_level(logging.WARNING):
         scraped = scrape()
     assert scraped["hubpulse_database_up"] == 0
@@ -155,7 +155,7 @@ def test_deliveries_are_read_from_the_ledger_at_scrape_time(engine):
 
 
 def test_a_delivery_source_can_be_given(sqlite_engine):
-    metrics.bind(Cache(sqlite_engine), delivery_source=lambda: DeliveryCounts(7, 2, 1))
+    metrics.bind(Reader(sqlite_engine), delivery_source=lambda: DeliveryCounts(7, 2, 1))
     scraped = scrape()
     assert scraped["hubpulse_deliveries_sent_total"] == 7
     assert scraped["hubpulse_deliveries_failed_total"] == 2

@@ -19,13 +19,14 @@ from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 from sqlalchemy import Engine, MetaData, insert, select
 
-from bot.cache import Cache
 from bot.cli import main
-from bot.db import alembic_config, current_revision, head_revision, make_engine, upgrade
-from bot.migrate import upgrade_safely
-from bot.records import to_record
-from bot.registry import load_registry
-from bot.store import Crawl, store_crawl
+from bot.core.registry import load_registry
+from bot.model.crawl import Crawl
+from bot.model.records import to_record
+from bot.store.engine import alembic_config, current_revision, head_revision, make_engine, upgrade
+from bot.store.migrate import upgrade_safely
+from bot.store.reader import Reader
+from bot.store.writer import store_crawl
 from tests.fakehub import make_record
 from tests.fixtures_cache import T0, T1, crawl, store_world
 
@@ -167,9 +168,9 @@ def test_an_upgrade_from_the_first_migration_keeps_every_row(bare_engine):
     assert_kept(before, contents(engine), steps[-1])
     assert not DROPPED & columns_of(engine)
     store_world(engine)
-    cache = Cache(engine)
-    assert cache.latest().source == "fixture"
-    assert cache.parents(REMIX) == [("deepcogito/cogito-v2.1", "finetune")]
+    reader = Reader(engine)
+    assert reader.latest().source == "fixture"
+    assert reader.parents(REMIX) == [("deepcogito/cogito-v2.1", "finetune")]
     later = T1 + timedelta(days=7)
     store_crawl(
         engine,
@@ -180,7 +181,7 @@ def test_an_upgrade_from_the_first_migration_keeps_every_row(bare_engine):
         source="after-upgrade",
         top_n=100,
     )
-    assert cache.latest().source == "after-upgrade"
+    assert reader.latest().source == "after-upgrade"
 
 
 def test_the_first_snapshot_into_an_empty_sqlite_database_keeps_its_indexes(sqlite_engine):
@@ -288,8 +289,8 @@ def test_a_downgrade_from_0005_sets_the_last_snapshot_that_saw_each_model(engine
     assert indexes(engine) == indexes_at_head
     later = T1 + timedelta(days=7)
     third = store_at(engine, crawl(1), later, "third")
-    cache = Cache(engine)
-    assert cache.latest().id == third
+    reader = Reader(engine)
+    assert reader.latest().id == third
     after = contents(engine)
     assert all(row["fingerprint"] is not None for row in after["models"].values())
     assert column_by_model(after, "first_seen_snapshot_id") == column_by_model(
@@ -313,7 +314,7 @@ def test_the_first_refresh_after_the_upgrade_to_0005_keeps_only_a_changed_models
 
     store_at(engine, changed, T1, "after 0005")
 
-    assert Cache(engine).parents(REMIX) == [("Qwen/Qwen2.5-7B", "finetune")]
+    assert Reader(engine).parents(REMIX) == [("Qwen/Qwen2.5-7B", "finetune")]
 
 
 def test_db_upgrade_and_current(database_url, bare_engine):
@@ -349,8 +350,8 @@ def test_a_database_from_a_newer_hubpulse_is_refused(database_url, bare_engine):
 
 MIGRATE_AT_START = """
 import sys
-from bot.db import make_engine
-from bot.migrate import upgrade_safely
+from bot.store.engine import make_engine
+from bot.store.migrate import upgrade_safely
 engine = make_engine(sys.argv[1])
 print("ready", flush=True)
 sys.stdin.readline()

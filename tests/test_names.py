@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from bot.cache import Cache
-from bot.errors import UserError
-from bot.names import CountryName, ModelName, Name, OrgName, resolve, with_article
+from bot.answers.names import CountryName, ModelName, Name, OrgName, resolve, with_article
+from bot.core.errors import UserError
+from bot.store.reader import Reader
 from tests.fixtures_cache import store_world, world_cache, world_engine
 
 
@@ -21,27 +21,27 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def cache(world: Engine) -> Cache:
+def reader(world: Engine) -> Reader:
     return world_cache(world)
 
 
-def _resolve(cache: Cache, text: str) -> Name:
-    return resolve(text, cache, cache.latest().id)
+def _resolve(reader: Reader, text: str) -> Name:
+    return resolve(text, reader, reader.latest().id)
 
 
-def _problem(cache: Cache, text: str) -> str:
+def _problem(reader: Reader, text: str) -> str:
     with pytest.raises(UserError) as caught:
-        _resolve(cache, text)
+        _resolve(reader, text)
     return caught.value.message
 
 
 @pytest.mark.parametrize("text", ["qwen", "QWEN", "Qwen", "alibaba", "Alibaba Qwen", " qwen  "])
-def test_org_ids_aliases_and_display_names_in_any_case(cache, text):
-    assert _resolve(cache, text) == OrgName("Qwen", "Alibaba Qwen", "CN", registered=True)
+def test_org_ids_aliases_and_display_names_in_any_case(reader, text):
+    assert _resolve(reader, text) == OrgName("Qwen", "Alibaba Qwen", "CN", registered=True)
 
 
-def test_cogito_is_deep_cogito(cache):
-    name = _resolve(cache, "cogito")
+def test_cogito_is_deep_cogito(reader):
+    name = _resolve(reader, "cogito")
     assert isinstance(name, OrgName)
     assert (name.org, name.country) == ("deepcogito", "US")
 
@@ -59,41 +59,41 @@ def test_cogito_is_deep_cogito(cache):
         ("other", "ZZ"),
     ],
 )
-def test_countries_by_code_alias_or_name(cache, text, code):
-    assert _resolve(cache, text) == CountryName(code)
+def test_countries_by_code_alias_or_name(reader, text, code):
+    assert _resolve(reader, text) == CountryName(code)
 
 
-def test_model_ids_in_any_case_give_the_stored_spelling(cache):
-    name = _resolve(cache, "QWEN/qwen2.5-7b-INSTRUCT")
+def test_model_ids_in_any_case_give_the_stored_spelling(reader):
+    name = _resolve(reader, "QWEN/qwen2.5-7b-INSTRUCT")
     assert isinstance(name, ModelName)
     assert name.model.id == "Qwen/Qwen2.5-7B-Instruct"
 
 
-def test_a_bare_model_name_is_found_under_a_registered_org(cache):
-    name = _resolve(cache, "deepseek-r2")
+def test_a_bare_model_name_is_found_under_a_registered_org(reader):
+    name = _resolve(reader, "deepseek-r2")
     assert isinstance(name, ModelName)
     assert name.model.id == "deepseek-ai/DeepSeek-R2"
 
 
-def test_an_unregistered_author_is_an_org_of_unknown_country(cache):
-    name = _resolve(cache, "SOMEONE")
+def test_an_unregistered_author_is_an_org_of_unknown_country(reader):
+    name = _resolve(reader, "SOMEONE")
     assert name == OrgName("someone", "someone", "ZZ", registered=False)
 
 
-def test_unknown_names_get_up_to_three_close_matches(cache):
-    assert _problem(cache, "qwn") == "no org or model called `qwn`; did you mean `Qwen` or `wan`?"
-    assert "did you mean `DeepSeek`" in _problem(cache, "deepsek")
-    assert _problem(cache, "zzzzzzzz") == "no org or model called `zzzzzzzz`"
+def test_unknown_names_get_up_to_three_close_matches(reader):
+    assert _problem(reader, "qwn") == "no org or model called `qwn`; did you mean `Qwen` or `wan`?"
+    assert "did you mean `DeepSeek`" in _problem(reader, "deepsek")
+    assert _problem(reader, "zzzzzzzz") == "no org or model called `zzzzzzzz`"
 
 
-def test_unknown_model_ids_suggest_that_orgs_models(cache):
-    message = _problem(cache, "deepseek-ai/DeepSeek-R3")
+def test_unknown_model_ids_suggest_that_orgs_models(reader):
+    message = _problem(reader, "deepseek-ai/DeepSeek-R3")
     assert message.startswith("no org or model called `deepseek-ai/DeepSeek-R3`; did you mean")
     assert "`deepseek-ai/DeepSeek-R2`" in message
 
 
-def test_ambiguous_names_list_the_candidates(cache):
-    message = _problem(cache, "shanghai")
+def test_ambiguous_names_list_the_candidates(reader):
+    message = _problem(reader, "shanghai")
     assert "could mean more than one thing" in message
     assert "`internlm`" in message
     assert "`OpenGVLab`" in message
@@ -103,8 +103,8 @@ def test_ambiguous_names_list_the_candidates(cache):
     "hostile",
     ["<!channel>", "<@U123>", "a & b", "<https://evil|click>", "x" * 10_000, "\u202eevil"],
 )
-def test_hostile_names_are_escaped_and_truncated_in_the_message(cache, hostile):
-    message = _problem(cache, hostile)
+def test_hostile_names_are_escaped_and_truncated_in_the_message(reader, hostile):
+    message = _problem(reader, hostile)
     assert "<" not in message
     assert ">" not in message
     assert "\u202e" not in message
@@ -122,9 +122,9 @@ def test_articles():
 def test_case_insensitive_author_lookup_on_each_database(engine):
     """The org-row lookup uses lower() in SQL: check it on SQLite and PostgreSQL."""
     store_world(engine)
-    cache = world_cache(engine)
-    snapshot = cache.latest()
-    assert cache.author_named(snapshot.id, "MERGER") == "merger"
-    assert cache.author_named(snapshot.id, "nobody-at-all") is None
-    assert [m.id for m in cache.models_named(["QWEN/QWEN3-8B", "x/none"])] == ["Qwen/Qwen3-8B"]
-    assert _resolve(cache, "Merger") == OrgName("merger", "merger", "ZZ", registered=False)
+    reader = world_cache(engine)
+    snapshot = reader.latest()
+    assert reader.author_named(snapshot.id, "MERGER") == "merger"
+    assert reader.author_named(snapshot.id, "nobody-at-all") is None
+    assert [m.id for m in reader.models_named(["QWEN/QWEN3-8B", "x/none"])] == ["Qwen/Qwen3-8B"]
+    assert _resolve(reader, "Merger") == OrgName("merger", "merger", "ZZ", registered=False)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import load_settings
+from bot.core.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -100,9 +100,9 @@ def test_the_wheel_holds_every_package_file_templates_and_data(wheel):
     missing = package_files() - names
     assert not missing, f"the wheel lacks {sorted(missing)}"
     assert "bot/data/orgs.csv" in names
-    assert "bot/migrations/env.py" in names
-    assert "bot/migrations/script.py.mako" in names
-    assert any(n.startswith("bot/migrations/versions/0001") for n in names)
+    assert "bot/store/migrations/env.py" in names
+    assert "bot/store/migrations/script.py.mako" in names
+    assert any(n.startswith("bot/store/migrations/versions/0001") for n in names)
     assert any(n.startswith("templates/") and n.endswith(".j2") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "hubpulse = bot.cli:run" in zipfile.ZipFile(wheel).read(entry_points).decode()
@@ -175,7 +175,7 @@ def test_the_dockerfile_shape():
     assert user == ["hubpulse"]
     assert [kw for kw, _ in runtime].index("USER") < [kw for kw, _ in runtime].index("CMD")
     [healthcheck] = [rest for kw, rest in runtime if kw == "HEALTHCHECK"]
-    assert healthcheck.endswith('CMD ["python", "-m", "bot.probe"]')
+    assert healthcheck.endswith('CMD ["python", "-m", "bot.ops.probe"]')
     assert ("CMD", '["hubpulse", "serve"]') in runtime
     assert ("VOLUME", '["/data"]') in runtime
     environment = dict(

@@ -2,7 +2,8 @@
 
 The transform tests read hand-written JSON shaped like the Hub API's answers (``tests/data``).
 The store tests write hand-made crawls whose right answers are known by construction through the
-real ``bot.store`` into SQLite and PostgreSQL, and read them back through ``bot.cache``.
+real ``bot.store.writer`` into SQLite and PostgreSQL, and read them back through
+``bot.store.reader``.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import pytest
 from huggingface_hub import ModelInfo
 from sqlalchemy import Engine
 
-from bot.aggregates import COUNTRY, LINEAGE, ORG, PUBLISHER
-from bot.cache import Cache
-from bot.records import Edge, to_record
-from bot.registry import load_registry
-from bot.store import Crawl, WriteResult, store_crawl
+from bot.core.registry import load_registry
+from bot.model.aggregates import COUNTRY, LINEAGE, ORG, PUBLISHER
+from bot.model.crawl import Crawl
+from bot.model.records import Edge, to_record
+from bot.store.reader import Reader
+from bot.store.writer import WriteResult, store_crawl
 from tests.fakehub import make_record
 
 DATA = Path(__file__).parent / "data"
@@ -144,84 +146,84 @@ with half the merge), US 1,700 (Llama with the other half), FR 700, other 80 (th
 
 
 @pytest.fixture
-def stored(engine: Engine) -> tuple[Cache, WriteResult]:
+def stored(engine: Engine) -> tuple[Reader, WriteResult]:
     result = _store(engine, _crawl(*WORLD, outside_top=("orphan/child",)))
-    return Cache(engine), result
+    return Reader(engine), result
 
 
-def _downloads(cache: Cache, attribution: str, level: str) -> dict[str, float]:
-    snapshot = cache.latest()
-    return {a.key: a.downloads for a in cache.aggregates(snapshot.id, attribution, level)}
+def _downloads(reader: Reader, attribution: str, level: str) -> dict[str, float]:
+    snapshot = reader.latest()
+    return {a.key: a.downloads for a in reader.aggregates(snapshot.id, attribution, level)}
 
 
-def test_shares_of_every_level_add_up_to_one(stored: tuple[Cache, WriteResult]) -> None:
-    cache, _ = stored
-    snapshot = cache.latest()
+def test_shares_of_every_level_add_up_to_one(stored: tuple[Reader, WriteResult]) -> None:
+    reader, _ = stored
+    snapshot = reader.latest()
     assert snapshot.downloads_total == 7080
     for attribution in (PUBLISHER, LINEAGE):
         for level in (COUNTRY, ORG):
-            rows = cache.aggregates(snapshot.id, attribution, level)
+            rows = reader.aggregates(snapshot.id, attribution, level)
             assert sum(row.share for row in rows) == pytest.approx(1.0)
             assert sum(row.downloads for row in rows) == pytest.approx(7080)
 
 
-def test_publisher_and_lineage_attribution(stored: tuple[Cache, WriteResult]) -> None:
-    cache, _ = stored
-    assert _downloads(cache, PUBLISHER, COUNTRY) == {"CN": 3000, "US": 2100, "FR": 700, "ZZ": 1280}
-    assert _downloads(cache, LINEAGE, COUNTRY) == {"CN": 4600, "US": 1700, "FR": 700, "ZZ": 80}
-    publisher_orgs = _downloads(cache, PUBLISHER, ORG)
+def test_publisher_and_lineage_attribution(stored: tuple[Reader, WriteResult]) -> None:
+    reader, _ = stored
+    assert _downloads(reader, PUBLISHER, COUNTRY) == {"CN": 3000, "US": 2100, "FR": 700, "ZZ": 1280}
+    assert _downloads(reader, LINEAGE, COUNTRY) == {"CN": 4600, "US": 1700, "FR": 700, "ZZ": 80}
+    publisher_orgs = _downloads(reader, PUBLISHER, ORG)
     assert publisher_orgs["TheBloke"] == 500  # a third-party GGUF of a Chinese model...
-    lineage_orgs = _downloads(cache, LINEAGE, ORG)
+    lineage_orgs = _downloads(reader, LINEAGE, ORG)
     assert "TheBloke" not in lineage_orgs  # ...counts as Qwen's, and China's, by lineage
     assert lineage_orgs["Qwen"] == 2000 + 500 + 200
 
 
 def test_three_generations_across_countries_root_in_china(
-    stored: tuple[Cache, WriteResult],
+    stored: tuple[Reader, WriteResult],
 ) -> None:
-    cache, _ = stored
-    snapshot = cache.latest()
-    stats = cache.stats(snapshot.id, [BASE, COGITO, COGITO_GGUF])
+    reader, _ = stored
+    snapshot = reader.latest()
+    stats = reader.stats(snapshot.id, [BASE, COGITO, COGITO_GGUF])
     assert {m: s.family for m, s in stats.items()} == dict.fromkeys(stats, "deepseek-ai")
-    assert _downloads(cache, LINEAGE, ORG)["deepseek-ai"] == 1000 + 600 + 300
-    assert _downloads(cache, PUBLISHER, ORG)["deepcogito"] == 600
-    lineage = cache.lineage_stat(snapshot.id, BASE)
+    assert _downloads(reader, LINEAGE, ORG)["deepseek-ai"] == 1000 + 600 + 300
+    assert _downloads(reader, PUBLISHER, ORG)["deepcogito"] == 600
+    lineage = reader.lineage_stat(snapshot.id, BASE)
     assert lineage is not None
     assert lineage.descendants == 2
     assert (lineage.by_relation["finetune"], lineage.by_relation["quantized"]) == (1, 1)
     assert lineage.descendant_downloads == 900
     assert lineage.top_descendants == [(COGITO, 600), (COGITO_GGUF, 300)]
-    assert cache.parents(COGITO_GGUF) == [(COGITO, "quantized")]
-    assert cache.parents(COGITO) == [(BASE, "finetune")]
+    assert reader.parents(COGITO_GGUF) == [(COGITO, "quantized")]
+    assert reader.parents(COGITO) == [(BASE, "finetune")]
 
 
 def test_a_merge_splits_its_downloads_between_its_roots(
-    stored: tuple[Cache, WriteResult],
+    stored: tuple[Reader, WriteResult],
 ) -> None:
-    cache, _ = stored
-    snapshot = cache.latest()
+    reader, _ = stored
+    snapshot = reader.latest()
     lineage_orgs = {
-        a.key: a for a in cache.aggregates(snapshot.id, LINEAGE, ORG, keys=["Qwen", "meta-llama"])
+        a.key: a for a in reader.aggregates(snapshot.id, LINEAGE, ORG, keys=["Qwen", "meta-llama"])
     }
     assert lineage_orgs["meta-llama"].downloads == 1500 + 200
     assert lineage_orgs["Qwen"].models == 3  # the base, its GGUF and the merge
     assert lineage_orgs["meta-llama"].models == 2
 
 
-def test_a_cycle_terminates_and_is_reported(stored: tuple[Cache, WriteResult]) -> None:
-    cache, result = stored
+def test_a_cycle_terminates_and_is_reported(stored: tuple[Reader, WriteResult]) -> None:
+    reader, result = stored
     assert result.cycles == 1
     assert result.models == len(WORLD)
-    snapshot = cache.latest()
-    assert set(cache.stats(snapshot.id, ["loopy/a", "loopy/b"])) == {"loopy/a", "loopy/b"}
+    snapshot = reader.latest()
+    assert set(reader.stats(snapshot.id, ["loopy/a", "loopy/b"])) == {"loopy/a", "loopy/b"}
 
 
 def test_a_model_outside_the_top_n_is_stored_but_not_counted(
-    stored: tuple[Cache, WriteResult],
+    stored: tuple[Reader, WriteResult],
 ) -> None:
-    cache, result = stored
+    reader, result = stored
     assert result.top_models == len(WORLD) - 1
-    stat = cache.stat(cache.latest().id, "orphan/child")
+    stat = reader.stat(reader.latest().id, "orphan/child")
     assert stat is not None
     assert not stat.in_top
     assert stat.family == "gone"  # a missing parent still names the family's org
@@ -234,16 +236,16 @@ def test_weekly_downloads_from_all_time_difference_else_30_day_estimate(engine: 
         make_record("a/new", downloads=3000, downloads_all_time=3000),
     )
     _store(engine, week_later, taken_at=T0 + timedelta(days=7))
-    cache = Cache(engine)
-    latest = cache.latest()
-    stats = cache.stats(latest.id, ["a/steady", "a/new"])
+    reader = Reader(engine)
+    latest = reader.latest()
+    stats = reader.stats(latest.id, ["a/steady", "a/new"])
     assert (stats["a/steady"].weekly_downloads, stats["a/steady"].weekly_basis) == (
         7000,
         "all_time",
     )
     assert (stats["a/new"].weekly_downloads, stats["a/new"].weekly_basis) == (700, "30d")
-    first = cache.snapshots()[-1]
-    first_stat = cache.stat(first.id, "a/steady")
+    first = reader.snapshots()[-1]
+    first_stat = reader.stat(first.id, "a/steady")
     assert first_stat is not None
     assert (first_stat.weekly_downloads, first_stat.weekly_basis) == (700, "30d")
 
@@ -272,13 +274,13 @@ def test_a_later_snapshot_updates_models_and_replaces_their_edges(engine: Engine
         ),
         taken_at=T0 + timedelta(days=7),
     )
-    cache = Cache(engine)
-    model = cache.model("A/X")
+    reader = Reader(engine)
+    model = reader.model("A/X")
     assert model is not None
     assert model.id == "a/x"
     assert model.first_seen_snapshot_id == first.snapshot_id
     assert model.license == "mit"
     assert model.created_at == datetime(2025, 5, 6, 7, 8, 9, tzinfo=UTC)
     assert "base_model:adapter:c/q" in model.tags
-    assert cache.parents("a/x") == [("c/q", "adapter")]
-    assert [m.id for m in cache.new_in_snapshot(second.snapshot_id)] == ["c/q"]
+    assert reader.parents("a/x") == [("c/q", "adapter")]
+    assert [m.id for m in reader.new_in_snapshot(second.snapshot_id)] == ["c/q"]

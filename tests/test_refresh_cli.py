@@ -21,11 +21,11 @@ import pytest
 from click.testing import CliRunner, Result
 from huggingface_hub.utils import logging as hf_logging
 
-from bot.cache import Cache
 from bot.cli import main
 from bot.cli.refresh import Bars
-from bot.db import make_engine
-from bot.store import COMPLETE, FAILED
+from bot.store.engine import make_engine
+from bot.store.reader import Reader
+from bot.store.snapshots import COMPLETE, FAILED
 from tests.fakehub import FakeHub, make_record
 
 RECORDS = [
@@ -92,7 +92,7 @@ def one_line_error(result: Result) -> str:
 def snapshots(url: str) -> list[tuple[str, str | None]]:
     engine = make_engine(url)
     try:
-        return [(s.status, s.error) for s in Cache(engine).snapshots(status=None)]
+        return [(s.status, s.error) for s in Reader(engine).snapshots(status=None)]
     finally:
         engine.dispose()
 

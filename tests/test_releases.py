@@ -10,13 +10,15 @@ import pytest
 from slack_sdk.models.blocks import Block
 from sqlalchemy import Engine
 
-from bot.cache import Cache
-from bot.errors import EmptyCacheError, UserError
-from bot.records import looks_quantized, to_record
-from bot.registry import load_registry
-from bot.store import Crawl, store_crawl
+from bot.answers.message import Answer
+from bot.core.errors import EmptyCacheError, UserError
+from bot.core.registry import load_registry
+from bot.model.crawl import Crawl
+from bot.model.records import looks_quantized, to_record
+from bot.store.reader import Reader
+from bot.store.writer import store_crawl
 from commands import releases
-from commands.base import Answer, Context
+from commands.base import Context
 from tests.fakehub import make_record
 from tests.fixtures_cache import NOW, T1, context, world_engine
 
@@ -160,7 +162,7 @@ def test_bad_arguments_get_the_usage(world, text, problem):
 
 def test_empty_cache(sqlite_engine):
     with pytest.raises(EmptyCacheError):
-        releases.COMMAND.run("", Context(Cache(sqlite_engine), sqlite_engine))
+        releases.COMMAND.run("", Context(Reader(sqlite_engine), sqlite_engine))
 
 
 def test_unknown_names(world):

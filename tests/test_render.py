@@ -8,9 +8,8 @@ import pytest
 from jinja2 import UndefinedError
 from slack_sdk.models.blocks import Block
 
-from bot.blocks import MAX_BLOCKS, build_message
-from bot.cache import Snapshot
-from bot.render import (
+from bot.answers.blocks import MAX_BLOCKS, build_message
+from bot.answers.render import (
     ENVIRONMENT,
     as_of,
     date,
@@ -23,6 +22,7 @@ from bot.render import (
     render_message,
     thousands,
 )
+from bot.store.reader import Snapshot
 
 
 @pytest.mark.parametrize(

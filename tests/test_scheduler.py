@@ -15,12 +15,14 @@ from pathlib import Path
 
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobEvent
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import create_engine, text
 
-from bot import digest_schedule, jobs, runtime
-from bot.db import make_engine, upgrade
-from bot.leader import AdvisoryLock, SingleProcess, key_parts
-from bot.scheduler import (
+from bot.channels import digest_schedule
+from bot.channels.channel import Channel
+from bot.jobs import tasks as jobs
+from bot.jobs.leader import AdvisoryLock, SingleProcess, key_parts
+from bot.jobs.runtime import Runtime
+from bot.jobs.scheduler import (
     REFRESH_JOB,
     SchedulerRunner,
     build_scheduler,
@@ -28,7 +30,7 @@ from bot.scheduler import (
     stop_scheduler,
     sync_digest_jobs,
 )
-from bot.subscriptions import Channel
+from bot.store.engine import make_engine, upgrade
 from commands import digest as digest_command
 from commands import subscribe
 from tests.hubworld import CHANNEL, TEAM, World, installed_world, open_world
@@ -99,9 +101,9 @@ def _due_now(runner: SchedulerRunner, job_id: str, when: datetime | None = None)
     runner.scheduler.modify_job(job_id, next_run_time=when or datetime.now(UTC))
 
 
-def _set_stored_run_time(engine: Engine, job_id: str, when: datetime) -> None:
+def _set_stored_run_time(rt: Runtime, job_id: str, when: datetime) -> None:
     """What a process that went down leaves behind: the job's next run time, now past."""
-    offline = build_scheduler(engine)
+    offline = build_scheduler(rt)
     offline.start(paused=True)
     try:
         offline.modify_job(job_id, next_run_time=when)
@@ -125,7 +127,7 @@ def test_digest_triggers_use_day_names_in_the_channel_timezone() -> None:
 
 def test_jobs_follow_the_digests_table_and_a_restart_keeps_due_runs(world: World) -> None:
     other = world.add_channel(TEAM, "C2")
-    scheduler = build_scheduler(world.engine)
+    scheduler = build_scheduler(world.runtime)
     scheduler.start(paused=True)
     try:
         world.run(digest_command.COMMAND, "on monday 09:00 Europe/Berlin")
@@ -175,7 +177,7 @@ def test_a_digest_on_time_is_posted_once(world: World, events: Events) -> None:
         # The job firing again for the same week (a restart, a retry) posts nothing.
         _due_now(runner, DIGEST_JOB)
         events.wait_for(EVENT_JOB_EXECUTED, DIGEST_JOB, count=2)
-        jobs.digest_job(TEAM, CHANNEL)
+        jobs.digest_job(TEAM, CHANNEL, runtime=world.runtime)
         assert len(world.posts()) == 1
         status = world.run(digest_command.COMMAND, "status").text
         assert "sent" in status
@@ -192,7 +194,7 @@ def test_a_digest_missed_while_down_less_than_a_day_is_sent_once_marked_late(
     runner.tick()
     runner.stop()  # hubpulse goes down before Monday 09:00...
     # ...and comes back at 14:00: the run it missed 5 hours ago is still due.
-    _set_stored_run_time(world.engine, DIGEST_JOB, datetime.now(UTC) - timedelta(hours=5))
+    _set_stored_run_time(world.runtime, DIGEST_JOB, datetime.now(UTC) - timedelta(hours=5))
     due = _monday(world, 9)
     world.clock.set(due + timedelta(hours=5))
     restarted = _runner(world, events)
@@ -219,7 +221,7 @@ def test_a_digest_missed_by_more_than_a_day_is_skipped_and_status_says_so(
     runner = _runner(world, events)
     runner.tick()
     runner.stop()
-    _set_stored_run_time(world.engine, DIGEST_JOB, datetime.now(UTC) - timedelta(hours=30))
+    _set_stored_run_time(world.runtime, DIGEST_JOB, datetime.now(UTC) - timedelta(hours=30))
     world.clock.set(_monday(world, 9) + timedelta(hours=30))
     restarted = _runner(world, events)
     restarted.tick()
@@ -238,7 +240,9 @@ def test_the_refresh_job_refreshes_then_alerts(world: World, events: Events) -> 
     runner = _runner(world, events)
     runner.tick()
     try:
-        jobs.alerts_job()  # plan the snapshot taken before the scheduler started
+        jobs.alerts_job(
+            runtime=world.runtime
+        )  # plan the snapshot taken before the scheduler started
         world.clock.advance(timedelta(hours=6))
         world.release("deepseek-ai/DeepSeek-V4", downloads=40_000)
         _due_now(runner, REFRESH_JOB)
@@ -262,7 +266,6 @@ def test_two_schedulers_race_on_postgresql_and_each_digest_is_posted_once(
     try:
         with open_world(first_engine, start=_real_start()) as world:
             world.refresh()
-            runtime.install(world.runtime)
             world.run(digest_command.COMMAND, "on monday 09:00 UTC")
             world.clock.set(_monday(world, 9, minutes=1))
             runners = [
@@ -290,7 +293,7 @@ def test_two_schedulers_race_on_postgresql_and_each_digest_is_posted_once(
             events.wait_for(EVENT_JOB_EXECUTED, DIGEST_JOB)
             # The standby running the job itself anyway (or an operator's `digest send`)
             # finds the digest sent.
-            jobs.digest_job(TEAM, CHANNEL)
+            jobs.digest_job(TEAM, CHANNEL, runtime=world.runtime)
             # The leader stops; the standby takes over the same job store and runs it again.
             leader.stop()
             assert standby.tick()
@@ -300,7 +303,6 @@ def test_two_schedulers_race_on_postgresql_and_each_digest_is_posted_once(
             sent = [c for c in world.slack.calls_to("chat.postMessage") if c.ok]
             assert len(sent) == 1
     finally:
-        runtime.install(None)
         first_engine.dispose()
         second_engine.dispose()
 

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.errors import ConfigError
-from bot.settings import SETTINGS, load_settings, masked, require_slack, settings_table, slack_mode
+from bot.core.errors import ConfigError
+from bot.core.settings import (
+    SETTINGS,
+    load_settings,
+    masked,
+    require_slack,
+    settings_table,
+    slack_mode,
+)
+from bot.store.engine import database_problem
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT_TOKEN = "xoxb-1111-2222-abcdefABCDEF"
@@ -20,7 +29,7 @@ HF_TOKEN = "hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345"
 UNREACHABLE_POSTGRES = "postgresql+psycopg://hubpulse:s3cretpw@127.0.0.1:1/hubpulse"
 
 
-def problems(environ: dict[str, str], **kwargs: bool) -> list[str]:
+def problems(environ: dict[str, str], **kwargs: Any) -> list[str]:
     with pytest.raises(ConfigError) as caught:
         load_settings(environ, **kwargs)
     return caught.value.message.splitlines()
@@ -144,7 +153,9 @@ def test_a_secret_never_appears_in_a_problem():
 
 
 def test_an_unreachable_database_is_a_problem_at_start():
-    [line] = problems({"HUBPULSE_DATABASE_URL": UNREACHABLE_POSTGRES}, check_database=True)
+    [line] = problems(
+        {"HUBPULSE_DATABASE_URL": UNREACHABLE_POSTGRES}, database_check=database_problem
+    )
     assert line.startswith("HUBPULSE_DATABASE_URL: cannot open database")
     assert "s3cretpw" not in line
     load_settings({"HUBPULSE_DATABASE_URL": UNREACHABLE_POSTGRES})  # not checked unless asked

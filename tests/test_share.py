@@ -10,12 +10,13 @@ import pytest
 from slack_sdk.models.blocks import Block
 from sqlalchemy import Engine
 
-from bot.cache import Cache
-from bot.errors import EmptyCacheError, UserError
-from bot.registry import load_registry
-from bot.render import percent, points
+from bot.answers.message import Answer
+from bot.answers.render import percent, points
+from bot.core.errors import EmptyCacheError, UserError
+from bot.core.registry import load_registry
+from bot.store.reader import Reader
 from commands import share
-from commands.base import Answer, Context
+from commands.base import Context
 from tests.fixtures_cache import (
     NOW,
     context,
@@ -190,7 +191,7 @@ def test_stale_data_is_flagged(world):
 
 def test_empty_cache_says_how_to_fill_it(sqlite_engine):
     with pytest.raises(EmptyCacheError):
-        share.COMMAND.run("", Context(Cache(sqlite_engine, load_registry()), sqlite_engine))
+        share.COMMAND.run("", Context(Reader(sqlite_engine, load_registry()), sqlite_engine))
 
 
 def test_unknown_names_get_suggestions(world):
@@ -207,7 +208,7 @@ def test_hostile_input_is_escaped_never_a_trace(world, hostile):
 
 
 def test_help_needs_no_cache(sqlite_engine):
-    answer = share.COMMAND.run("help", Context(Cache(sqlite_engine), sqlite_engine))
+    answer = share.COMMAND.run("help", Context(Reader(sqlite_engine), sqlite_engine))
     assert "/share [org | family | model | country]" in answer.text
     assert "`/share deepseek-ai/DeepSeek-R1`" in answer.text
 

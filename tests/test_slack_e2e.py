@@ -16,17 +16,16 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from slack_bolt import App
 from sqlalchemy import Engine, select
 
-from bot.app import NOT_INSTALLED
-from bot.errors import UserError
-from bot.render import escape
-from bot.slack.commands import register_command
+from bot.answers.message import Answer, Chart
+from bot.answers.render import escape
+from bot.core.errors import UserError
+from bot.slack.app import NOT_INSTALLED
 from bot.slack.running import APOLOGY
-from bot.slack_tables import installations
-from commands import COMMAND_MODULES, register_all
-from commands.base import Answer, Chart, Command, Context
+from bot.store.slack_tables import installations
+from commands import COMMAND_MODULES, all_commands
+from commands.base import Command, Context
 from tests.fakeslack import Call, FakeSlack
 from tests.slack_harness import (
     ACK_LIMIT_SECONDS,
@@ -54,7 +53,7 @@ def probe_run(text: str, context: Context) -> Answer:
         raise RuntimeError("the probe exploded")
     if "bad" in words:
         raise UserError("no org called `bad`; did you mean `bert`?")
-    snapshot = context.cache.latest()
+    snapshot = context.reader.latest()
     chart = None
     if "chart" in words and context.want_chart:
         chart = Chart(png=PNG, title="Probe chart", alt_text="A bar chart of nothing")
@@ -74,9 +73,7 @@ PROBE = Command(
 )
 
 
-def register_probe(app: App) -> None:
-    register_command(app, PROBE)
-    register_all(app)
+WITH_PROBE = (PROBE, *all_commands())
 
 
 @pytest.fixture
@@ -98,7 +95,7 @@ def stocked(sqlite_engine: Engine) -> Engine:
 
 @pytest.fixture
 def harness(fake: FakeSlack, stocked: Engine) -> Iterator[SlackHarness]:
-    with SlackHarness(fake, stocked, register_commands=register_probe) as running:
+    with SlackHarness(fake, stocked, commands=WITH_PROBE) as running:
         fake.clear_calls()  # forget auth.test at start-up
         yield running
 
@@ -409,7 +406,7 @@ def oauth_harness(fake: FakeSlack, engine: Engine) -> Iterator[SlackHarness]:
     """OAuth mode, with installations and states on SQLite and on the real PostgreSQL."""
     store_fixture_snapshots(engine)
     fake.client_id, fake.client_secret = CLIENT_ID, CLIENT_SECRET
-    with SlackHarness(fake, engine, oauth=True, register_commands=register_probe) as running:
+    with SlackHarness(fake, engine, oauth=True, commands=WITH_PROBE) as running:
         yield running
 
 

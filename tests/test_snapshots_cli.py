@@ -9,13 +9,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, insert, select
 
-from bot import schema
-from bot.cache import Cache
 from bot.cli import main
-from bot.registry import load_registry
-from bot.retention import SnapshotRow, plan_prune
-from bot.store import begin_snapshot, fail_snapshot, store_crawl
-from bot.subscription_tables import digests
+from bot.core.registry import load_registry
+from bot.store import schema
+from bot.store.channel_tables import digests
+from bot.store.reader import Reader
+from bot.store.retention import SnapshotRow, plan_prune
+from bot.store.writer import begin_snapshot, fail_snapshot, store_crawl
 from tests.fixtures_cache import crawl
 
 MONDAY = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
@@ -109,7 +109,7 @@ def test_prune_keeps_days_weeks_and_what_is_still_needed(engine, database_url):
     ids = build_history(engine)
     stats_before = rows(engine, schema.model_stats)
     baselines_before = baselines(engine)
-    latest = Cache(engine).latest()
+    latest = Reader(engine).latest()
 
     code, out, err = run(
         database_url, "snapshots", "prune", "--keep-daily", "3", "--keep-weekly", "2"
@@ -124,7 +124,7 @@ def test_prune_keeps_days_weeks_and_what_is_still_needed(engine, database_url):
     assert rows(engine, schema.model_stats) == {
         k: v for k, v in stats_before.items() if k in remaining
     }
-    assert Cache(engine).latest() == latest
+    assert Reader(engine).latest() == latest
     # A deleted baseline is cleared, never left dangling nor re-pointed; a kept one stays.
     cleared = {k for k, v in baselines_before.items() if v is not None and v not in remaining}
     assert cleared & set(remaining)
@@ -148,7 +148,7 @@ def test_dry_run_deletes_nothing_and_lists_what_would_go(sqlite_engine, sqlite_u
     listed = {int(line.split()[0]) for line in lines[1:]}
     assert listed == {ids[name] for name in set(ids) - KEPT}
     assert "failed" in out
-    assert len(Cache(sqlite_engine).snapshots(status=None)) == len(ids)
+    assert len(Reader(sqlite_engine).snapshots(status=None)) == len(ids)
 
 
 def test_prune_vacuums_sqlite(sqlite_engine, sqlite_url):

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from bot.app import build_app
-from bot.clock import FrozenClock
-from bot.settings import load_settings, slack_mode
+from bot.core.clock import FrozenClock
+from bot.core.settings import load_settings, slack_mode
+from bot.slack.app import build_app
 from bot.slack.socket_mode import socket_mode_handler
 from tests.fake_socket_mode import FakeSocketMode
 from tests.fakeslack import FakeSlack

@@ -21,14 +21,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, text
 
-from bot import schema
-from bot.aggregates import COUNTRY, LINEAGE, ORG, PUBLISHER
-from bot.bulk import insert_rows
-from bot.cache import Cache
-from bot.db import make_engine, upgrade
-from bot.records import to_record
-from bot.registry import load_registry
-from bot.store import Crawl, store_crawl
+from bot.core.registry import load_registry
+from bot.model.aggregates import COUNTRY, LINEAGE, ORG, PUBLISHER
+from bot.model.crawl import Crawl
+from bot.model.records import to_record
+from bot.store import schema
+from bot.store.bulk import insert_rows
+from bot.store.engine import make_engine, upgrade
+from bot.store.reader import Reader
+from bot.store.writer import store_crawl
 from tests.fakehub import make_record
 
 T_A = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -226,8 +227,8 @@ def test_a_changed_model_has_exactly_its_new_metadata_and_parents(engine, scratc
     assert row["fingerprint"] != before["fingerprint"]
     assert row["fingerprint"] == models_rows(scratch)[CHANGED]["fingerprint"]
     assert {link for link in links(engine) if link[0] == MOVED} == {(MOVED, BASES[2], "finetune")}
-    assert Cache(engine).parents(MOVED) == [(BASES[2], "finetune")]
-    assert Cache(engine).parents(ORPHANED) == []
+    assert Reader(engine).parents(MOVED) == [(BASES[2], "finetune")]
+    assert Reader(engine).parents(ORPHANED) == []
     assert models_rows(engine)[GATED]["gated"] == "manual"
 
 
@@ -294,7 +295,7 @@ def test_a_model_seen_again_unchanged_is_not_written(engine):
             ("lineage_edges", "INSERT"): 2,
         }
     )
-    assert Cache(engine).parents(MOVED) == [(BASES[2], "finetune")]
+    assert Reader(engine).parents(MOVED) == [(BASES[2], "finetune")]
 
 
 def test_an_upsert_does_not_rewrite_a_row_equal_to_the_stored_one(engine):
@@ -319,7 +320,7 @@ def test_an_upsert_does_not_rewrite_a_row_equal_to_the_stored_one(engine):
 
 
 def test_the_answers_after_an_incremental_refresh_are_those_from_scratch(refreshed):
-    incremental, from_scratch = Cache(refreshed.incremental), Cache(refreshed.from_scratch)
+    incremental, from_scratch = Reader(refreshed.incremental), Reader(refreshed.from_scratch)
     b, b_from_scratch = refreshed.b, refreshed.b_from_scratch
     latest = incremental.latest()
     assert (latest.id, latest.models_total) == (b, len(world_b()))

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from bot import digest_schedule, subscriptions
-from bot.errors import UserError
-from bot.slack.events import forget_workspace
-from bot.subscriptions import COUNTRY, CREATED, ORG, UNCHANGED, UPDATED, Channel, Target
+from bot.channels import digest_schedule, subscriptions
+from bot.channels.channel import Channel
+from bot.channels.forget import forget_workspace
+from bot.channels.subscriptions import COUNTRY, CREATED, ORG, UNCHANGED, UPDATED, Target
+from bot.core.errors import UserError
 from commands import digest as digest_command
 from commands import subscribe, unsubscribe
 from commands import subscriptions as subscriptions_command

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from bot.cache import Cache
 from bot.cli.base import CliError, main, open_store, settings, user_errors
+from bot.store.reader import Reader
 from commands.base import Context
 from commands.dispatch import dispatch
 
@@ -30,7 +30,7 @@ def ask(text: str, as_json: bool, chart_path: Path | None) -> None:
     """
     engine = open_store(settings())
     try:
-        context = Context(Cache(engine), engine, want_chart=chart_path is not None)
+        context = Context(Reader(engine), engine, want_chart=chart_path is not None)
         answer = dispatch(text, context)
     finally:
         engine.dispose()

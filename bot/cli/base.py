@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy import Engine
 
-from bot.db import make_engine
-from bot.errors import UserError
-from bot.migrate import upgrade_safely
-from bot.settings import Settings, load_dotenv_file, load_settings
+from bot.core.errors import UserError
+from bot.core.settings import Settings, load_dotenv_file, load_settings
+from bot.store.engine import make_engine
+from bot.store.migrate import upgrade_safely
 
 F = TypeVar("F", bound=Callable[..., Any])
 

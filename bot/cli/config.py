@@ -7,9 +7,9 @@ import os
 import click
 
 from bot.cli.base import USAGE_EXIT, main
-from bot.db import current_revision, head_revision, make_engine
-from bot.errors import ConfigError
-from bot.settings import SETTINGS, load_dotenv_file, load_settings, masked, slack_mode
+from bot.core.errors import ConfigError
+from bot.core.settings import SETTINGS, load_dotenv_file, load_settings, masked, slack_mode
+from bot.store.engine import current_revision, database_problem, head_revision, make_engine
 
 SLACK_MODES = {
     "oauth": "HTTP, multi-workspace OAuth",
@@ -34,7 +34,7 @@ def check_command() -> None:
     before = {s.env for s in SETTINGS if os.environ.get(s.env, "").strip()}
     load_dotenv_file()
     try:
-        config = load_settings(check_database=True)
+        config = load_settings(database_check=database_problem)
     except ConfigError as exc:
         for line in exc.message.splitlines():
             click.echo(f"hubpulse: {line}", err=True)

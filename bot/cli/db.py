@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from bot.cli.base import main, settings, user_errors
-from bot.db import head_revision, make_engine, redact_url
-from bot.migrate import check_not_newer, upgrade_safely
+from bot.core.settings import redact_url
+from bot.store.engine import head_revision, make_engine
+from bot.store.migrate import check_not_newer, upgrade_safely
 
 
 @main.group("db")

@@ -7,11 +7,11 @@ from dataclasses import replace
 import click
 from sqlalchemy.engine import make_url
 
-from bot.cache import Cache
 from bot.cli.base import main, open_store, settings, user_errors
-from bot.db import redact_url
-from bot.demo import DemoLoad, load_demo, refuse_real_snapshots
-from bot.errors import UserError
+from bot.core.errors import UserError
+from bot.core.settings import redact_url
+from bot.ingest.demo import DemoLoad, load_demo, refuse_real_snapshots
+from bot.store.reader import Reader
 from commands.base import Context
 from commands.dispatch import dispatch
 
@@ -64,7 +64,7 @@ def demo(database_url: str | None, force: bool) -> None:
         click.echo("Loading the demo dataset...", err=True)
         load = load_demo(engine, force=force)
         click.echo(_loaded(load, load.snapshots[-1].models, _where(config.database_url)))
-        context = Context(Cache(engine), engine, want_chart=False)
+        context = Context(Reader(engine), engine, want_chart=False)
         for question in SAMPLE_QUESTIONS:
             try:
                 answer = dispatch(question, context).text

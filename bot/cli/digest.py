@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
-from bot import dispatch, runtime
 from bot.cli.base import CliError, main, open_store, settings, user_errors
-from bot.logs import configure_logging
-from bot.sender import FAILED, RETRY, SENT
+from bot.core.logs import configure_logging
+from bot.delivery.sender import FAILED, RETRY, SENT
+from bot.jobs import runtime
+from bot.jobs import send as dispatch
 
 
 @main.group("digest")

@@ -9,11 +9,11 @@ import click
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from bot import schema
-from bot.aggregates import ATTRIBUTIONS, COUNTRY, ORG
 from bot.cli.base import main, open_store, settings, user_errors
-from bot.registry import Registry, country_name, load_registry
-from bot.store import COMPLETE
+from bot.core.registry import Registry, country_name, load_registry
+from bot.model.aggregates import ATTRIBUTIONS, COUNTRY, ORG
+from bot.store import schema
+from bot.store.snapshots import COMPLETE
 
 COLUMNS = (
     "snapshot_id",

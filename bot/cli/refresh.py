@@ -14,14 +14,14 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
-from bot import hub
-from bot.cache import Cache
 from bot.cli.base import CliError, main, open_store, settings, user_errors
-from bot.errors import RefreshError
-from bot.logs import configure_logging
-from bot.refresh import refresh
-from bot.registry import load_registry
-from bot.settings import Settings
+from bot.core.errors import RefreshError
+from bot.core.logs import configure_logging
+from bot.core.registry import load_registry
+from bot.core.settings import Settings
+from bot.ingest import hub
+from bot.ingest.refresh import refresh
+from bot.store.reader import Reader
 
 OWN_LOGGERS = frozenset({"bot", "hubpulse"})
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def _configure_logging(config: Settings) -> HeldBack | None:
 
 def _still_answering(engine: Engine) -> str:
     try:
-        previous = Cache(engine).latest_or_none()
+        previous = Reader(engine).latest_or_none()
     except SQLAlchemyError:
         return "nothing already stored was changed"
     if previous is None:

@@ -10,8 +10,8 @@ from types import FrameType
 import click
 
 from bot.cli.base import main, open_store, settings, user_errors
-from bot.logs import configure_logging
-from bot.scheduler import start_scheduler
+from bot.core.logs import configure_logging
+from bot.jobs.scheduler import start_scheduler
 
 log = logging.getLogger(__name__)
 

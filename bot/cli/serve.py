@@ -12,12 +12,12 @@ from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackClientError
 from sqlalchemy import Engine
 
-from bot import metrics
-from bot.app import build_app
 from bot.cli.base import CliError, main, open_store, settings, user_errors
-from bot.logs import configure_logging
-from bot.scheduler import SchedulerRunner, start_scheduler
-from bot.settings import Settings, require_slack
+from bot.core.logs import configure_logging
+from bot.core.settings import Settings, require_slack
+from bot.jobs.scheduler import SchedulerRunner, start_scheduler
+from bot.ops import metrics
+from bot.slack.app import build_app
 from bot.slack.http import http_server, make_wsgi_app
 from bot.slack.services import HubpulseApp
 from bot.slack.socket_mode import socket_mode_handler
@@ -38,11 +38,11 @@ def connect(config: Settings, engine: Engine) -> HubpulseApp:
 
 
 def serve_http(app: HubpulseApp, config: Settings, host: str, port: int, mode: str) -> None:
-    cache = app.services.cache
-    metrics.bind(cache)
+    reader = app.services.reader
+    metrics.bind(reader)
     application = make_wsgi_app(
         app,
-        cache,
+        reader,
         timedelta(hours=config.health_max_age_hours),
         routes={"/metrics": metrics.wsgi_app},
     )

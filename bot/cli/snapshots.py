@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from bot.cache import Cache, Snapshot
 from bot.cli.base import CliError, main, open_store, settings, user_errors
-from bot.retention import prune, sqlite_size
+from bot.store.reader import Reader, Snapshot
+from bot.store.retention import prune, sqlite_size
 
 MIB = 1024 * 1024
 
@@ -41,7 +41,7 @@ def list_command(limit: int) -> None:
     """List snapshots, newest first: id, time taken (UTC), status, source, models stored and
     coverage (top-N models found of the N asked for)."""
     engine = open_store(settings())
-    snapshots = Cache(engine).snapshots(status=None, limit=limit or None)
+    snapshots = Reader(engine).snapshots(status=None, limit=limit or None)
     if not snapshots:
         click.echo("No snapshots stored yet: run `hubpulse refresh` (or `hubpulse demo`).")
         return

@@ -9,20 +9,27 @@ must run exactly once, which is why nothing runs them in the acknowledgement too
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.slack.delivery import post_in_channel, send_ephemeral
+from bot.slack.replies import post_in_channel, send_ephemeral
 from bot.slack.running import MAX_TEXT, Caller, answer_or_explain, apologize, too_long
 from bot.slack.services import services_of
 from bot.slack.share import share_tail
 from commands.base import Command
 
 
+def register_commands(app: App, commands: Iterable[Command]) -> None:
+    """Wire every command into ``app``: adding a command never touches this module."""
+    for command in commands:
+        register_command(app, command)
+
+
 def register_command(app: App, command: Command) -> None:
-    """Wire ``command`` into ``app``: adding a command never touches this module."""
+    """Acknowledge ``command`` at once, answer it in a lazy listener."""
     services = services_of(app)
     services.commands[command.name] = command
 

@@ -1,5 +1,6 @@
 """The App Home tab: what the cache holds, every command with examples, and this workspace's
-subscriptions (read with ``bot.subscriptions.for_workspace``, so never another workspace's)."""
+subscriptions (read with ``bot.channels.subscriptions.for_workspace``, so never another
+workspace's)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from slack_sdk.models.blocks import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import subscriptions
-from bot.render import date, escape, human, thousands
-from bot.slack.delivery import Block, text_blocks
+from bot.answers.render import date, escape, human, thousands
+from bot.channels import subscriptions
+from bot.slack.replies import Block, text_blocks
 from bot.slack.services import Services, services_of
 
 log = logging.getLogger(__name__)
@@ -38,10 +39,10 @@ def _section(text: str) -> Block:
 
 
 def cache_blocks(services: Services) -> list[Block]:
-    snapshot = services.cache.latest_or_none()
+    snapshot = services.reader.latest_or_none()
     if snapshot is None:
         return [_section("*Cache:* empty. Run `hubpulse refresh` (or `hubpulse demo`).")]
-    hours = services.cache.age(snapshot).total_seconds() / 3600
+    hours = services.reader.age(snapshot).total_seconds() / 3600
     age = f"{hours:.0f} hours ago" if hours >= 1 else "less than an hour ago"
     return [
         _section(

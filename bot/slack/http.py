@@ -21,8 +21,8 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-from bot.cache import Cache
-from bot.health import health
+from bot.ops.health import health
+from bot.store.reader import Reader
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def _json(start_response: StartResponse, status: int, body: dict[str, Any]) -> l
 
 
 def make_wsgi_app(
-    app: App, cache: Cache, max_age: timedelta, routes: Mapping[str, WsgiApp] | None = None
+    app: App, reader: Reader, max_age: timedelta, routes: Mapping[str, WsgiApp] | None = None
 ) -> WsgiApp:
     """One WSGI application: health, the extra ``routes``, then everything Slack."""
     slack = SlackRequestHandler(app)
@@ -65,7 +65,7 @@ def make_wsgi_app(
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == HEALTH_PATH:
-            return _json(start_response, *health(cache, max_age))
+            return _json(start_response, *health(reader, max_age))
         if path in extra:
             return extra[path](environ, start_response)
         return slack(environ, start_response)

@@ -1,6 +1,6 @@
 """Multi-workspace installs: Bolt's OAuth flow with installations and states in our database.
 
-The tables are created by Alembic (``bot/slack_tables.py``, migration 0002), never by the
+The tables are created by Alembic (``bot/store/slack_tables.py``, migration 0002), never by the
 stores' ``create_tables()``. Each request's bot token is looked up by its team; the result of
 checking a token (``auth.test``) is remembered per token, so a slash command costs one indexed
 query, not a Web API call, before its acknowledgement.
@@ -13,27 +13,14 @@ import logging
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
-from bot.slack_tables import BOTS_TABLE, INSTALLATIONS_TABLE, STATES_TABLE
+from bot.slackapi.installations import STATE_EXPIRATION_SECONDS, installation_store, state_store
 
 log = logging.getLogger(__name__)
 
 #: The bot scopes hubpulse asks for; manifest.yml lists the same (a test checks).
 BOT_SCOPES = ("commands", "chat:write", "files:write", "users:read")
-STATE_EXPIRATION_SECONDS = 600
-
-
-def installation_store(client_id: str, engine: Engine) -> SQLAlchemyInstallationStore:
-    return SQLAlchemyInstallationStore(
-        client_id=client_id,
-        engine=engine,
-        bots_table_name=BOTS_TABLE,
-        installations_table_name=INSTALLATIONS_TABLE,
-        logger=log,
-    )
 
 
 def oauth_settings(client_id: str, client_secret: str, engine: Engine) -> OAuthSettings:
@@ -44,12 +31,7 @@ def oauth_settings(client_id: str, client_secret: str, engine: Engine) -> OAuthS
         scopes=list(BOT_SCOPES),
         user_scopes=[],
         installation_store=installation_store(client_id, engine),
-        state_store=SQLAlchemyOAuthStateStore(
-            expiration_seconds=STATE_EXPIRATION_SECONDS,
-            engine=engine,
-            table_name=STATES_TABLE,
-            logger=log,
-        ),
+        state_store=state_store(engine),
         state_expiration_seconds=STATE_EXPIRATION_SECONDS,
         logger=log,
     )

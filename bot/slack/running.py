@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.errors import UserError
-from bot.metrics import track_command
+from bot.answers.message import Answer
+from bot.core.errors import UserError
+from bot.ops.metrics import track_command
 from bot.slack.services import Services
-from commands.base import Answer, Command, Context
-from commands.digest import DEFAULT_TIMEZONE_EXTRA
+from commands.base import Command, Context
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def run_command(
     command: Command, text: str, caller: Caller, services: Services, client: WebClient
 ) -> Answer:
     context = Context(
-        cache=services.cache,
+        reader=services.reader,
         engine=services.engine,
         team_id=caller.team_id,
         enterprise_id=caller.enterprise_id,
@@ -60,7 +60,7 @@ def run_command(
         user_id=caller.user_id,
         user_tz=services.timezones.get(client, caller.team_id, caller.user_id),
         want_chart=True,
-        extras={DEFAULT_TIMEZONE_EXTRA: services.default_timezone},
+        default_timezone=services.default_timezone,
     )
     return command.run(text, context)
 

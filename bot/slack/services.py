@@ -12,15 +12,15 @@ from typing import Any
 from slack_bolt import App
 from sqlalchemy import Engine
 
-from bot.cache import Cache
 from bot.slack.users import UserTimezones
+from bot.store.reader import Reader
 from commands.base import Command
 
 
 @dataclass
 class Services:
     engine: Engine
-    cache: Cache
+    reader: Reader
     commands: dict[str, Command] = field(default_factory=dict)
     #: For people whose time zone Slack does not give (``HUBPULSE_TIMEZONE``).
     default_timezone: str = "UTC"
@@ -37,5 +37,5 @@ class HubpulseApp(App):
 
 def services_of(app: App) -> Services:
     if not isinstance(app, HubpulseApp):
-        raise TypeError("hubpulse listeners need the app built by bot.app.build_app")
+        raise TypeError("hubpulse listeners need the app built by bot.slack.app.build_app")
     return app.services

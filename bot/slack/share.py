@@ -16,8 +16,8 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
-from bot.render import escape
-from bot.slack.delivery import Block, post_in_channel
+from bot.answers.render import escape
+from bot.slack.replies import Block, post_in_channel
 from bot.slack.running import MAX_TEXT, Caller, answer_or_explain, apologize
 from bot.slack.services import services_of
 
@@ -52,7 +52,7 @@ def shared_request(body: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def unescape(text: str) -> str:
-    """The inverse of ``bot.render.escape``."""
+    """The inverse of ``bot.answers.render.escape``."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 

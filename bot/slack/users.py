@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.clock import Clock, SystemClock
+from bot.core.clock import Clock, SystemClock
 
 REMEMBER = timedelta(hours=1)
 

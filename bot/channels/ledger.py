@@ -1,0 +1,341 @@
+"""The delivery ledger: every digest and alert message is posted at most once per key.
+
+A delivery's key is (workspace, channel, kind, period): a digest's period is the local date of
+its scheduled run, an alert's is the snapshot it reports. A sender *claims* a delivery before
+posting it, in one transaction: either by inserting the key with status ``claimed`` (the unique
+constraint makes a second insert fail, so a second process or a re-run gets nothing), or by
+moving an existing ``pending`` row (or a stale claim) to ``claimed`` with a conditional update
+whose row count says who won. Only the winner posts; it then marks the row ``sent``.
+
+What can still happen twice, honestly: Slack has no idempotency key. If a process dies after
+Slack accepted the post and before ``sent`` is committed (a few milliseconds), or if Slack
+accepts a post whose answer never arrives (a timeout), the claim goes stale after
+``STALE_CLAIM`` and the delivery is posted again. Everything else (restarts, retries, several
+schedulers, ``hubpulse digest send`` run twice) posts once. Each message carries its ledger key
+in Slack message metadata, so such a double can be traced.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Engine, and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+
+from bot.channels.channel import Channel
+from bot.core.clock import as_utc
+from bot.store.channel_tables import deliveries
+
+log = logging.getLogger(__name__)
+
+PENDING, CLAIMED, SENT, FAILED = "pending", "claimed", "sent", "failed"
+DIGEST, ALERT = "digest", "alert"
+STALE_CLAIM = timedelta(minutes=10)
+"""A claim older than this, not marked sent, is taken to belong to a process that died."""
+RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(minutes=30),
+    timedelta(hours=1),
+)
+GIVE_UP_AFTER = timedelta(days=2)
+"""A delivery Slack could not take for this long is marked failed instead of retried."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    channel: Channel
+    kind: str
+    period_key: str
+    status: str
+    payload: dict[str, Any]
+    snapshot_id: int | None
+    late: bool
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    claimed_by: str | None
+    sent_at: datetime | None
+    message_ts: str | None
+
+    @property
+    def key(self) -> str:
+        c = self.channel
+        return f"{c.team_id}/{c.channel_id}/{self.kind}/{self.period_key}"
+
+
+def _delivery(row: RowMapping) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        channel=Channel(row["team_id"], row["channel_id"], row["enterprise_id"]),
+        kind=row["kind"],
+        period_key=row["period_key"],
+        status=row["status"],
+        payload=json.loads(row["payload"]),
+        snapshot_id=row["snapshot_id"],
+        late=bool(row["late"]),
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        created_at=as_utc(row["created_at"]),
+        claimed_by=row["claimed_by"],
+        sent_at=as_utc(row["sent_at"]) if row["sent_at"] else None,
+        message_ts=row["message_ts"],
+    )
+
+
+def new_claimer() -> str:
+    """Who claims: host, process and a random part (two senders in one process differ)."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _insert_new(connection: Connection, values: dict[str, Any]) -> Delivery | None:
+    """Insert a delivery unless its key exists; the new row, or None when it existed."""
+    module: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (
+        module.insert(deliveries)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["team_id", "channel_id", "kind", "period_key"])
+        .returning(*deliveries.c)
+    )
+    row = connection.execute(statement).mappings().first()
+    return _delivery(row) if row else None
+
+
+def _values(
+    channel: Channel,
+    kind: str,
+    period_key: str,
+    payload: dict[str, Any],
+    now: datetime,
+    snapshot_id: int | None,
+    late: bool,
+) -> dict[str, Any]:
+    return {
+        "team_id": channel.team_id,
+        "enterprise_id": channel.enterprise_id,
+        "channel_id": channel.channel_id,
+        "kind": kind,
+        "period_key": period_key,
+        "payload": json.dumps(payload, separators=(",", ":")),
+        "snapshot_id": snapshot_id,
+        "late": late,
+        "created_at": now,
+        "attempts": 0,
+    }
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A delivery to add: where, what, and for which period."""
+
+    channel: Channel
+    kind: str
+    period_key: str
+    payload: dict[str, Any]
+    snapshot_id: int | None = None
+
+
+def enqueue(connection: Connection, items: Sequence[Pending], now: datetime) -> int:
+    """Add pending deliveries in the caller's transaction, in one batched statement; keys
+    that exist already are left alone. Returns how many were offered."""
+    if not items:
+        return 0
+    module: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = module.insert(deliveries).on_conflict_do_nothing(
+        index_elements=["team_id", "channel_id", "kind", "period_key"]
+    )
+    rows = [
+        {
+            **_values(i.channel, i.kind, i.period_key, i.payload, now, i.snapshot_id, late=False),
+            "status": PENDING,
+        }
+        for i in items
+    ]
+    connection.execute(statement, rows)
+    return len(rows)
+
+
+def find(engine: Engine, channel: Channel, kind: str, period_key: str) -> Delivery | None:
+    with engine.connect() as c:
+        return find_in(c, channel, kind, period_key)
+
+
+def find_in(
+    connection: Connection, channel: Channel, kind: str, period_key: str
+) -> Delivery | None:
+    d = deliveries.c
+    row = (
+        connection.execute(
+            select(deliveries).where(
+                d.team_id == channel.team_id,
+                d.channel_id == channel.channel_id,
+                d.kind == kind,
+                d.period_key == period_key,
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return _delivery(row) if row else None
+
+
+def _by_id(connection: Connection, delivery_id: int) -> Delivery:
+    row = (
+        connection.execute(select(deliveries).where(deliveries.c.id == delivery_id))
+        .mappings()
+        .one()
+    )
+    return _delivery(row)
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    d = deliveries.c
+    return or_(
+        and_(d.status == PENDING, or_(d.next_attempt_at.is_(None), d.next_attempt_at <= now)),
+        and_(d.status == CLAIMED, d.claimed_at < now - STALE_CLAIM),
+    )
+
+
+def _claim_values(now: datetime, claimer: str) -> dict[str, Any]:
+    return {
+        "status": CLAIMED,
+        "claimed_at": now,
+        "claimed_by": claimer,
+        "attempts": deliveries.c.attempts + 1,
+    }
+
+
+def claim(engine: Engine, delivery_id: int, now: datetime, claimer: str) -> Delivery | None:
+    """Take a pending (or abandoned) delivery; None when another sender has it or it is done."""
+    with engine.begin() as c:
+        row = (
+            c.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id, _claimable(now))
+                .values(**_claim_values(now, claimer))
+                .returning(*deliveries.c)
+            )
+            .mappings()
+            .first()
+        )
+    return _delivery(row) if row else None
+
+
+def claim_due(engine: Engine, now: datetime, claimer: str, limit: int) -> list[Delivery]:
+    """Claim up to ``limit`` deliveries to (re)try now, oldest first, in one statement.
+
+    The claimable condition is checked again on each row it updates, so two senders running
+    this at once never claim the same delivery (PostgreSQL re-checks it after a row lock).
+    """
+    due_ids = select(deliveries.c.id).where(_claimable(now)).order_by(deliveries.c.id).limit(limit)
+    with engine.begin() as c:
+        rows = (
+            c.execute(
+                update(deliveries)
+                .where(deliveries.c.id.in_(due_ids.scalar_subquery()), _claimable(now))
+                .values(**_claim_values(now, claimer))
+                .returning(*deliveries.c)
+            )
+            .mappings()
+            .all()
+        )
+    return sorted((_delivery(row) for row in rows), key=lambda d: d.id)
+
+
+def claim_new(
+    engine: Engine,
+    channel: Channel,
+    kind: str,
+    period_key: str,
+    payload: dict[str, Any],
+    now: datetime,
+    claimer: str,
+    *,
+    snapshot_id: int | None = None,
+    late: bool = False,
+) -> Delivery | None:
+    """Insert a delivery already claimed, in one statement; or, when its key exists, claim
+    that one if it is pending or abandoned. None when it is sent, failed, or being sent by
+    someone else."""
+    values = _values(channel, kind, period_key, payload, now, snapshot_id, late)
+    values.update(status=CLAIMED, claimed_at=now, claimed_by=claimer, attempts=1)
+    with engine.begin() as c:
+        inserted = _insert_new(c, values)
+        if inserted is not None:
+            return inserted
+        existing = find_in(c, channel, kind, period_key)
+    if existing is None:
+        return None
+    return claim(engine, existing.id, now, claimer)
+
+
+def mark_sent(connection: Connection, delivery: Delivery, message_ts: str, now: datetime) -> None:
+    """Record a post Slack accepted (in the caller's transaction)."""
+    connection.execute(
+        update(deliveries)
+        .where(deliveries.c.id == delivery.id)
+        .values(status=SENT, sent_at=now, message_ts=message_ts, last_error=None)
+    )
+
+
+def mark_retry(engine: Engine, delivery: Delivery, error: str, now: datetime) -> bool:
+    """Leave a delivery pending for a later retry; False (and failed) when it is too old."""
+    if now - delivery.created_at > GIVE_UP_AFTER:
+        mark_failed(engine, delivery, f"gave up after {GIVE_UP_AFTER.days} days: {error}")
+        return False
+    delay = RETRY_DELAYS[min(max(delivery.attempts - 1, 0), len(RETRY_DELAYS) - 1)]
+    with engine.begin() as c:
+        c.execute(
+            update(deliveries)
+            .where(deliveries.c.id == delivery.id, deliveries.c.status != SENT)
+            .values(status=PENDING, next_attempt_at=now + delay, last_error=error[:500])
+        )
+    return True
+
+
+def mark_failed(engine: Engine, delivery: Delivery, error: str) -> None:
+    with engine.begin() as c:
+        c.execute(
+            update(deliveries)
+            .where(deliveries.c.id == delivery.id, deliveries.c.status != SENT)
+            .values(status=FAILED, last_error=error[:500])
+        )
+
+
+def fail_pending(engine: Engine, channel: Channel, error: str) -> int:
+    """Give up every pending delivery of a channel (it was paused)."""
+    d = deliveries.c
+    with engine.begin() as c:
+        result = c.execute(
+            update(deliveries)
+            .where(
+                d.team_id == channel.team_id,
+                d.channel_id == channel.channel_id,
+                d.status == PENDING,
+            )
+            .values(status=FAILED, last_error=error[:500])
+        )
+    return int(result.rowcount)
+
+
+def counts(engine: Engine, kinds: Sequence[str] = (DIGEST, ALERT)) -> dict[str, int]:
+    """Deliveries by status (for logs and tests)."""
+    with engine.connect() as c:
+        rows = c.execute(
+            select(deliveries.c.status).where(deliveries.c.kind.in_(list(kinds)))
+        ).all()
+    found: dict[str, int] = {}
+    for row in rows:
+        found[row.status] = found.get(row.status, 0) + 1
+    return found

@@ -1,0 +1,82 @@
+"""What scheduled jobs run against: the database, the cache, the clock, Slack and the Hub.
+
+APScheduler's SQLAlchemy job store pickles each job as a reference to a module-level function
+plus plain arguments (team and channel ids), so a job cannot carry live objects. The process
+that runs jobs installs one ``Runtime`` and the job functions (``bot.jobs.tasks``) use it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from bot.answers.message import Chart
+from bot.channels.digest import chart
+from bot.core.clock import Clock, SystemClock
+from bot.core.registry import load_registry
+from bot.core.settings import Settings
+from bot.delivery.poster import Poster, poster_from_settings
+from bot.delivery.sender import Pacer, Sender
+from bot.ingest import hub
+from bot.ingest.refresh import refresh as take_snapshot
+from bot.jobs.digest_payloads import DigestPayloads
+from bot.store.reader import Reader
+
+CHARTS_KEPT = 4
+
+
+@dataclass
+class Runtime:
+    engine: Engine
+    reader: Reader
+    clock: Clock
+    poster: Poster
+    settings: Settings
+    refresh: Callable[[], object] | None = None
+    """Takes one snapshot of the Hub (raises ``RefreshError`` when it cannot)."""
+    sleep: Callable[[float], None] = time.sleep
+    """How posting waits between two messages to one channel."""
+    digests: DigestPayloads = field(init=False)
+    _charts: dict[int, Chart | None] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.digests = DigestPayloads(self.reader)
+
+    def sender(self) -> Sender:
+        """A sender for one pass over the deliveries (its pacer spaces posts per channel)."""
+        return Sender(
+            self.engine, self.poster, self.clock, charts=self.chart, pacer=Pacer(sleep=self.sleep)
+        )
+
+    def chart(self, snapshot_id: int) -> Chart | None:
+        """The digest chart of a snapshot, drawn once however many channels get it."""
+        with self._lock:
+            if snapshot_id not in self._charts:
+                while len(self._charts) >= CHARTS_KEPT:
+                    self._charts.pop(next(iter(self._charts)))
+                self._charts[snapshot_id] = chart(self.reader, snapshot_id)
+            return self._charts[snapshot_id]
+
+
+def from_settings(settings: Settings, engine: Engine) -> Runtime:
+    """The production runtime: Slack from the settings, the real Hub, the system clock."""
+    clock = SystemClock()
+    registry = load_registry()
+
+    def refresh() -> object:
+        api = hub.connect(settings.hf_endpoint, settings.hf_token)
+        return take_snapshot(engine, api, registry, settings.top_n, clock=clock)
+
+    return Runtime(
+        engine=engine,
+        reader=Reader(engine, registry, clock),
+        clock=clock,
+        poster=poster_from_settings(settings, engine),
+        settings=settings,
+        refresh=refresh,
+    )

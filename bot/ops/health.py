@@ -1,0 +1,42 @@
+"""What ``GET /healthz`` answers: 200 while the cache is fresh enough, 503 otherwise.
+
+A stale cache means refreshes have been failing (the Hub is down, a token was revoked, the
+scheduler stopped): answers would still come, but from old data, which operators want to hear
+about. An empty cache or an unreachable database is unhealthy too.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+if TYPE_CHECKING:
+    from bot.store.reader import Reader
+
+HEALTHY, UNHEALTHY = 200, 503
+
+
+def health(reader: Reader, max_age: timedelta) -> tuple[int, dict[str, Any]]:
+    """The status code and JSON body of ``/healthz``.
+
+    >>> health(cache, timedelta(hours=36))  # doctest: +SKIP
+    (200, {'status': 'ok', 'snapshot_id': 7, 'taken_at': '2026-05-04T06:00:00+00:00', ...})
+    """
+    limit = int(max_age.total_seconds())
+    try:
+        snapshot = reader.latest_or_none()
+    except SQLAlchemyError as exc:
+        return UNHEALTHY, {"status": "database_unavailable", "error": type(exc).__name__}
+    if snapshot is None:
+        return UNHEALTHY, {"status": "empty", "snapshot_id": None, "max_age_seconds": limit}
+    age = reader.age(snapshot)
+    body = {
+        "status": "ok" if age <= max_age else "stale",
+        "snapshot_id": snapshot.id,
+        "taken_at": snapshot.taken_at.isoformat(),
+        "age_seconds": int(age.total_seconds()),
+        "max_age_seconds": limit,
+    }
+    return (HEALTHY if age <= max_age else UNHEALTHY), body

@@ -1,0 +1,133 @@
+"""Posting a command's ``Answer`` to Slack: ephemeral through ``response_url``, or in channel.
+
+An ephemeral answer's chart is uploaded privately (``files_upload_v2`` without a channel) and
+shown through an image block that references the file, so nothing becomes public; if Slack
+refuses that block the text is sent alone. A channel post is ``chat.postMessage`` followed by
+the chart uploaded to the channel. When the bot may not post in the conversation (not a
+member, a private channel, a DM), the answer still arrives through ``response_url``, with a
+hint to invite the bot.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import ImageBlock, MarkdownTextObject, SectionBlock
+
+from bot.answers.message import Answer, Chart
+from bot.slackapi.clients import error_code
+
+log = logging.getLogger(__name__)
+
+MAX_BLOCKS = 50
+SECTION_CHARS = 3000
+TITLE_CHARS = 2000
+CHART_FILENAME = "hubpulse-chart.png"
+#: chat.postMessage errors meaning "this bot cannot post in that conversation".
+CANNOT_POST = frozenset({"not_in_channel", "channel_not_found"})
+INVITE_HINT = (
+    "I can't post in this conversation myself, so the answer came through Slack without its "
+    "chart. Invite me with `/invite @hubpulse` to get charts (and subscriptions) here."
+)
+
+Block = dict[str, Any]
+
+
+def text_blocks(text: str) -> list[Block]:
+    """Sections holding ``text``, cut at line ends to fit Slack's 3,000-character limit."""
+    blocks: list[Block] = []
+    chunk = ""
+    for line in text.split("\n"):
+        line = line[:SECTION_CHARS]
+        if chunk and len(chunk) + 1 + len(line) > SECTION_CHARS:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)).to_dict())
+            chunk = line
+        else:
+            chunk = f"{chunk}\n{line}" if chunk else line
+    if chunk.strip():
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)).to_dict())
+    return blocks
+
+
+def body_blocks(answer: Answer, tail: list[Block]) -> list[Block]:
+    """The answer's blocks (or its text as sections) then ``tail``, at most 50 in all."""
+    blocks = answer.blocks or text_blocks(answer.text)
+    return [*blocks[: MAX_BLOCKS - len(tail)], *tail]
+
+
+def _chart_title(chart: Chart) -> str:
+    return (chart.title or "Chart")[:TITLE_CHARS]
+
+
+def private_chart_block(client: WebClient, chart: Chart) -> Block | None:
+    """Upload ``chart`` visible only to the bot and return an image block showing it."""
+    try:
+        uploaded = client.files_upload_v2(
+            content=chart.png,
+            filename=CHART_FILENAME,
+            title=_chart_title(chart),
+            alt_txt=chart.alt_text[:TITLE_CHARS],
+        )
+    except SlackApiError:
+        return None  # logged by the client; the answer goes out as text
+    file_id = str(uploaded["file"]["id"])
+    return ImageBlock(
+        slack_file={"id": file_id},
+        alt_text=(chart.alt_text or _chart_title(chart))[:TITLE_CHARS],
+        title=_chart_title(chart),
+    ).to_dict()
+
+
+def _sent(response: Any, what: str) -> bool:
+    if response.status_code == 200:
+        return True
+    log.warning("response_url refused %s: HTTP %s %s", what, response.status_code, response.body)
+    return False
+
+
+def send_ephemeral(
+    answer: Answer, *, client: WebClient, respond: Respond, tail: list[Block]
+) -> None:
+    """Only the person who asked sees it; ``tail`` (the Share button) goes last."""
+    chart = private_chart_block(client, answer.chart) if answer.chart else None
+    if chart is not None:
+        blocks = body_blocks(answer, [chart, *tail])
+        reply = respond(text=answer.text, blocks=blocks, response_type="ephemeral")
+        if _sent(reply, "the answer with its chart"):
+            return
+    reply = respond(text=answer.text, blocks=body_blocks(answer, tail), response_type="ephemeral")
+    _sent(reply, "the answer")
+
+
+def post_in_channel(
+    answer: Answer, *, client: WebClient, respond: Respond, channel_id: str
+) -> None:
+    """Post in the conversation; if the bot may not, answer through ``response_url``."""
+    blocks = body_blocks(answer, [])
+    try:
+        client.chat_postMessage(channel=channel_id, text=answer.text, blocks=blocks)
+    except SlackApiError as exc:
+        if error_code(exc) not in CANNOT_POST:
+            raise
+        _sent(respond(text=answer.text, blocks=blocks, response_type="in_channel"), "the answer")
+        _sent(respond(text=INVITE_HINT, response_type="ephemeral"), "the invite hint")
+        return
+    if answer.chart is not None:
+        _upload_to_channel(client, channel_id, answer.chart)
+
+
+def _upload_to_channel(client: WebClient, channel_id: str, chart: Chart) -> None:
+    try:
+        client.files_upload_v2(
+            channel=channel_id,
+            content=chart.png,
+            filename=CHART_FILENAME,
+            title=_chart_title(chart),
+            alt_txt=chart.alt_text[:TITLE_CHARS],
+        )
+    except SlackApiError:
+        return  # logged by the client; the text answer is already in the channel

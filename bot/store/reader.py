@@ -1,0 +1,404 @@
+"""Reading the Hub cache: every answer comes from here.
+
+Each query is a primary-key or index lookup on precomputed rows (aggregates, lineage stats,
+one org's models); none scans every model of a snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, and_, func, select
+
+from bot.core.clock import Clock, SystemClock, as_utc
+from bot.core.errors import EmptyCacheError
+from bot.core.registry import Registry, load_registry
+from bot.model.aggregates import AggregateRow
+from bot.store import schema
+from bot.store.snapshots import COMPLETE, same_kind_as
+
+WEEK = timedelta(days=7)
+WEEK_TOLERANCE = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: int
+    taken_at: datetime
+    source: str
+    status: str
+    top_n: int
+    models_total: int
+    top_models: int
+    downloads_total: int
+    note: str
+    finished_at: datetime | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Model:
+    id: str
+    author: str
+    created_at: datetime | None
+    pipeline_tag: str | None
+    library: str | None
+    license: str | None
+    gated: str
+    tags: tuple[str, ...]
+    first_seen_snapshot_id: int | None
+
+
+@dataclass(frozen=True)
+class ModelStat:
+    model_id: str
+    downloads: int
+    downloads_all_time: int | None
+    likes: int
+    trending_score: float | None
+    in_top: bool
+    weekly_downloads: int | None
+    weekly_basis: str | None
+    children_count: int | None
+    family: str | None
+
+
+@dataclass(frozen=True)
+class LineageStat:
+    model_id: str
+    descendants: int
+    by_relation: dict[str, int]
+    descendant_downloads: int
+    top_descendants: list[tuple[str, int]]
+
+
+def _snapshot(row: object) -> Snapshot:
+    r = row._mapping  # type: ignore[attr-defined]
+    return Snapshot(
+        id=r["id"],
+        taken_at=as_utc(r["taken_at"]),
+        source=r["source"],
+        status=r["status"],
+        top_n=r["top_n"],
+        models_total=r["models_total"],
+        top_models=r["top_models"],
+        downloads_total=r["downloads_total"],
+        note=r["note"] or "",
+        finished_at=as_utc(r["finished_at"]) if r["finished_at"] else None,
+        error=r["error"],
+    )
+
+
+def _model(row: object) -> Model:
+    r = row._mapping  # type: ignore[attr-defined]
+    return Model(
+        id=r["id"],
+        author=r["author"],
+        created_at=as_utc(r["created_at"]) if r["created_at"] else None,
+        pipeline_tag=r["pipeline_tag"],
+        library=r["library"],
+        license=r["license"],
+        gated=r["gated"],
+        tags=tuple(json.loads(r["tags"] or "[]")),
+        first_seen_snapshot_id=r["first_seen_snapshot_id"],
+    )
+
+
+def _stat(row: object) -> ModelStat:
+    r = row._mapping  # type: ignore[attr-defined]
+    return ModelStat(
+        model_id=r["model_id"],
+        downloads=r["downloads"],
+        downloads_all_time=r["downloads_all_time"],
+        likes=r["likes"],
+        trending_score=r["trending_score"],
+        in_top=bool(r["in_top"]),
+        weekly_downloads=r["weekly_downloads"],
+        weekly_basis=r["weekly_basis"],
+        children_count=r["children_count"],
+        family=r["family"],
+    )
+
+
+def _aggregate(row: object) -> AggregateRow:
+    r = row._mapping  # type: ignore[attr-defined]
+    return AggregateRow(
+        r["attribution"], r["level"], r["key"], r["downloads"], r["models"], r["share"], r["rank"]
+    )
+
+
+class Reader:
+    """Read access to the stored snapshots, for commands, digests and alerts."""
+
+    def __init__(
+        self, engine: Engine, registry: Registry | None = None, clock: Clock | None = None
+    ) -> None:
+        self.engine = engine
+        self.registry = registry or load_registry()
+        self.clock = clock or SystemClock()
+
+    # Snapshots
+    def latest(self) -> Snapshot:
+        """The latest complete snapshot; EmptyCacheError when there is none."""
+        snapshot = self.latest_or_none()
+        if snapshot is None:
+            raise EmptyCacheError()
+        return snapshot
+
+    def latest_or_none(self) -> Snapshot | None:
+        s = schema.snapshots
+        with self.engine.connect() as c:
+            row = c.execute(
+                select(s).where(s.c.status == COMPLETE).order_by(s.c.taken_at.desc()).limit(1)
+            ).first()
+        return _snapshot(row) if row else None
+
+    def snapshot(self, snapshot_id: int) -> Snapshot | None:
+        s = schema.snapshots
+        with self.engine.connect() as c:
+            row = c.execute(select(s).where(s.c.id == snapshot_id)).first()
+        return _snapshot(row) if row else None
+
+    def snapshots(
+        self, *, status: str | None = COMPLETE, limit: int | None = None
+    ) -> list[Snapshot]:
+        """Snapshots newest first."""
+        s = schema.snapshots
+        query = select(s).order_by(s.c.taken_at.desc())
+        if status is not None:
+            query = query.where(s.c.status == status)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as c:
+            return [_snapshot(row) for row in c.execute(query)]
+
+    def week_before(self, snapshot: Snapshot) -> Snapshot | None:
+        """The complete snapshot nearest to seven days before ``snapshot`` (within 4-10 days)."""
+        s = schema.snapshots
+        target = snapshot.taken_at - WEEK
+        with self.engine.connect() as c:
+            rows = c.execute(
+                select(s).where(
+                    s.c.status == COMPLETE,
+                    s.c.taken_at >= target - WEEK_TOLERANCE,
+                    s.c.taken_at <= target + WEEK_TOLERANCE,
+                    same_kind_as(snapshot.source),
+                )
+            ).all()
+        candidates = [_snapshot(row) for row in rows]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda snap: abs((snap.taken_at - target).total_seconds()))
+
+    def age(self, snapshot: Snapshot) -> timedelta:
+        return self.clock.now() - snapshot.taken_at
+
+    # Aggregates
+    def aggregates(
+        self,
+        snapshot_id: int,
+        attribution: str,
+        level: str,
+        *,
+        keys: Iterable[str] | None = None,
+        limit: int | None = None,
+    ) -> list[AggregateRow]:
+        """Rows of one level, largest first; ``keys`` restricts to those keys."""
+        a = schema.aggregates
+        query = (
+            select(a)
+            .where(
+                a.c.snapshot_id == snapshot_id, a.c.attribution == attribution, a.c.level == level
+            )
+            .order_by(a.c.rank)
+        )
+        if keys is not None:
+            query = query.where(a.c.key.in_(list(keys)))
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as c:
+            return [_aggregate(row) for row in c.execute(query)]
+
+    def aggregate(
+        self, snapshot_id: int, attribution: str, level: str, key: str
+    ) -> AggregateRow | None:
+        rows = self.aggregates(snapshot_id, attribution, level, keys=[key])
+        return rows[0] if rows else None
+
+    def history(
+        self, attribution: str, level: str, keys: Sequence[str], *, limit: int = 26
+    ) -> list[tuple[Snapshot, dict[str, float]]]:
+        """Share of each key in the last ``limit`` complete snapshots, oldest first."""
+        snaps = list(reversed(self.snapshots(limit=limit)))
+        if not snaps:
+            return []
+        a = schema.aggregates
+        with self.engine.connect() as c:
+            rows = c.execute(
+                select(a.c.snapshot_id, a.c.key, a.c.share).where(
+                    a.c.snapshot_id.in_([s.id for s in snaps]),
+                    a.c.attribution == attribution,
+                    a.c.level == level,
+                    a.c.key.in_(list(keys)),
+                )
+            ).all()
+        shares: dict[int, dict[str, float]] = {s.id: {} for s in snaps}
+        for row in rows:
+            shares[row.snapshot_id][row.key] = row.share
+        return [(s, {k: shares[s.id].get(k, 0.0) for k in keys}) for s in snaps]
+
+    # Models
+    def model(self, model_id: str) -> Model | None:
+        """A model by id, case-insensitively."""
+        m = schema.models
+        with self.engine.connect() as c:
+            row = c.execute(select(m).where(m.c.id == model_id)).first()
+            if row is None:
+                row = c.execute(
+                    select(m).where(m.c.id_lower == model_id.lower()).order_by(m.c.id).limit(1)
+                ).first()
+        return _model(row) if row else None
+
+    def models_named(self, model_ids: Iterable[str]) -> list[Model]:
+        """Models whose id is one of ``model_ids`` in any case (an index lookup on id_lower)."""
+        m = schema.models
+        lowered = list({model_id.lower() for model_id in model_ids})
+        if not lowered:
+            return []
+        with self.engine.connect() as c:
+            rows = c.execute(select(m).where(m.c.id_lower.in_(lowered)).order_by(m.c.id))
+            return [_model(row) for row in rows]
+
+    def author_named(self, snapshot_id: int, name: str) -> str | None:
+        """The Hub author spelled ``name`` in any case: one of the snapshot's org rows, else
+        an exact author with stored models."""
+        a, m = schema.aggregates, schema.models
+        with self.engine.connect() as c:
+            key = c.execute(
+                select(a.c.key)
+                .where(
+                    a.c.snapshot_id == snapshot_id,
+                    a.c.attribution == "publisher",
+                    a.c.level == "org",
+                    func.lower(a.c.key) == name.lower(),
+                )
+                .order_by(a.c.rank)
+                .limit(1)
+            ).scalar()
+            if key is None:
+                key = c.execute(select(m.c.author).where(m.c.author == name).limit(1)).scalar()
+        return str(key) if key is not None else None
+
+    def models(self, model_ids: Iterable[str]) -> dict[str, Model]:
+        m = schema.models
+        ids = list(model_ids)
+        if not ids:
+            return {}
+        with self.engine.connect() as c:
+            return {row.id: _model(row) for row in c.execute(select(m).where(m.c.id.in_(ids)))}
+
+    def stat(self, snapshot_id: int, model_id: str) -> ModelStat | None:
+        st = schema.model_stats
+        with self.engine.connect() as c:
+            row = c.execute(
+                select(st).where(st.c.snapshot_id == snapshot_id, st.c.model_id == model_id)
+            ).first()
+        return _stat(row) if row else None
+
+    def stats(self, snapshot_id: int, model_ids: Iterable[str]) -> dict[str, ModelStat]:
+        st = schema.model_stats
+        ids = list(model_ids)
+        if not ids:
+            return {}
+        with self.engine.connect() as c:
+            rows = c.execute(
+                select(st).where(st.c.snapshot_id == snapshot_id, st.c.model_id.in_(ids))
+            )
+            return {row.model_id: _stat(row) for row in rows}
+
+    def top_models(
+        self, snapshot_id: int, author: str, limit: int = 5
+    ) -> list[tuple[Model, ModelStat]]:
+        """An org's models in a snapshot, most downloaded first.
+
+        The org's ids come from the author index in a subquery, so the stats are read by
+        primary key: joining on the author directly lets SQLite scan the whole snapshot.
+        """
+        m, st = schema.models, schema.model_stats
+        own = select(m.c.id).where(m.c.author == author)
+        query = (
+            select(m, *[col for col in st.c if col.name not in ("snapshot_id",)])
+            .join(st, and_(st.c.model_id == m.c.id, st.c.snapshot_id == snapshot_id))
+            .where(st.c.model_id.in_(own))
+            .order_by(st.c.downloads.desc(), m.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as c:
+            return [(_model(row), _stat(row)) for row in c.execute(query)]
+
+    def org_model_count(self, snapshot_id: int, author: str) -> int:
+        m, st = schema.models, schema.model_stats
+        with self.engine.connect() as c:
+            return int(
+                c.execute(
+                    select(func.count())
+                    .select_from(m)
+                    .join(st, and_(st.c.model_id == m.c.id, st.c.snapshot_id == snapshot_id))
+                    .where(m.c.author == author)
+                ).scalar_one()
+            )
+
+    # Lineage
+    def parents(self, model_id: str) -> list[tuple[str, str]]:
+        """Direct parents as (parent, relation), in a stable order."""
+        e = schema.lineage_edges
+        with self.engine.connect() as c:
+            rows = c.execute(
+                select(e.c.parent, e.c.relation).where(e.c.child == model_id).order_by(e.c.parent)
+            ).all()
+        return [(row.parent, row.relation) for row in rows]
+
+    def lineage_stat(self, snapshot_id: int, model_id: str) -> LineageStat | None:
+        ls = schema.lineage_stats
+        with self.engine.connect() as c:
+            row = c.execute(
+                select(ls).where(ls.c.snapshot_id == snapshot_id, ls.c.model_id == model_id)
+            ).first()
+        if row is None:
+            return None
+        r = row._mapping
+        return LineageStat(
+            model_id=r["model_id"],
+            descendants=r["descendants"],
+            by_relation={k: r[k] for k in ("finetune", "quantized", "adapter", "merge", "unknown")},
+            descendant_downloads=r["descendant_downloads"],
+            top_descendants=[(str(i), int(d)) for i, d in json.loads(r["top_descendants"])],
+        )
+
+    # Releases
+    def created_between(
+        self, start: datetime, end: datetime, authors: Iterable[str] | None = None
+    ) -> list[Model]:
+        """Models created in [start, end), newest first, optionally of some authors."""
+        m = schema.models
+        query = (
+            select(m)
+            .where(m.c.created_at >= start, m.c.created_at < end)
+            .order_by(m.c.created_at.desc(), m.c.id)
+        )
+        if authors is not None:
+            query = query.where(m.c.author.in_(list(authors)))
+        with self.engine.connect() as c:
+            return [_model(row) for row in c.execute(query)]
+
+    def new_in_snapshot(self, snapshot_id: int) -> list[Model]:
+        """Models first seen in this snapshot."""
+        m = schema.models
+        with self.engine.connect() as c:
+            rows = c.execute(
+                select(m).where(m.c.first_seen_snapshot_id == snapshot_id).order_by(m.c.id)
+            )
+            return [_model(row) for row in rows]
