@@ -22,13 +22,12 @@ from bot.core.registry import load_registry
 from bot.ingest.demo import (
     DEMO_SOURCE,
     TOP_N,
-    WEEKS,
     DemoLoad,
     RealSnapshotsError,
-    build_dataset,
     load_demo,
     real_snapshot_count,
 )
+from bot.ingest.demo_data import WEEKS, build_dataset
 from bot.model.aggregates import COUNTRY, LINEAGE, ORG, PUBLISHER
 from bot.model.crawl import Crawl
 from bot.model.lineage import walk_up

@@ -9,17 +9,29 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.core.errors import ConfigError
+from bot.core.setting_values import (
+    Parser,
+    choice,
+    client_id,
+    database_url,
+    hex,
+    hf_token,
+    http_url,
+    number,
+    slack_api_url,
+    timezone,
+    token,
+    whole,
+)
 
 SECRET_FIELDS = frozenset(
     {
@@ -30,8 +42,6 @@ SECRET_FIELDS = frozenset(
         "slack_client_secret",
     }
 )
-HEX = re.compile(r"[0-9a-fA-F]{8,}")
-TOKEN_BODY = re.compile(r"[A-Za-z0-9-]+")
 
 
 @dataclass(frozen=True)
@@ -68,9 +78,6 @@ class Settings:
         return [str(value) for value in values if value]
 
 
-Parser = Callable[[str], object]
-
-
 @dataclass(frozen=True)
 class Setting:
     field: str
@@ -82,113 +89,13 @@ class Setting:
     """The default as the README states it, when it is computed rather than fixed."""
 
 
-def _token(prefix: str, kind: str) -> Parser:
-    def parse(value: str) -> str:
-        if not value.startswith(prefix) or not TOKEN_BODY.fullmatch(value):
-            shown = value.split("-", 1)[0] + "-" if "-" in value[:6] else "something else"
-            raise ValueError(f"must be {kind} starting with {prefix} (this one starts {shown})")
-        return value
-
-    return parse
-
-
-def _hex(what: str) -> Parser:
-    def parse(value: str) -> str:
-        if not HEX.fullmatch(value):
-            raise ValueError(f"must be the app's {what}: hexadecimal digits, as Slack shows it")
-        return value
-
-    return parse
-
-
-def _hf_token(value: str) -> str:
-    if not value.startswith("hf_") or not value[3:].isalnum():
-        raise ValueError("must be a Hugging Face access token starting with hf_")
-    return value
-
-
-def _client_id(value: str) -> str:
-    if not re.fullmatch(r"\d+\.\d+", value):
-        raise ValueError("must look like 1234567890.1234567890 (Basic Information in Slack)")
-    return value
-
-
-def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("must be an http:// or https:// URL")
-    return value
-
-
-def _slack_api_url(value: str) -> str:
-    return _http_url(value).rstrip("/") + "/"
-
-
-def _database_url(value: str) -> str:
-    try:
-        make_url(value)
-    except ArgumentError:
-        raise ValueError(
-            "is not a database URL (expected sqlite:///path or postgresql+psycopg://user@host/db)"
-        ) from None
-    return value
-
-
-def _whole(low: int, high: int) -> Parser:
-    def parse(value: str) -> int:
-        try:
-            number = int(value.replace("_", ""))
-        except ValueError:
-            number = low - 1
-        if not low <= number <= high:
-            raise ValueError(f"must be a whole number between {low:,} and {high:,}")
-        return number
-
-    return parse
-
-
-def _number(low: float, high: float, *, inclusive_low: bool = False) -> Parser:
-    def parse(value: str) -> float:
-        try:
-            number = float(value)
-        except ValueError:
-            number = float("nan")
-        above = number >= low if inclusive_low else number > low
-        if not (above and number <= high):
-            bound = "at least" if inclusive_low else "more than"
-            raise ValueError(f"must be a number {bound} {low:g} and at most {high:g}")
-        return number
-
-    return parse
-
-
-def _choice(*choices: str, upper: bool = False) -> Parser:
-    def parse(value: str) -> str:
-        value = value.upper() if upper else value.lower()
-        if value not in choices:
-            raise ValueError(f"must be {', '.join(choices[:-1])} or {choices[-1]}")
-        return value
-
-    return parse
-
-
-def _timezone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"{value!r} is not a known IANA timezone (use a name like UTC or Europe/Paris)"
-        ) from None
-    return value
-
-
 SETTINGS = (
     Setting(
         "database_url",
         "HUBPULSE_DATABASE_URL",
         None,
         "Database: `sqlite:///path` or `postgresql+psycopg://user:password@host/db`",
-        _database_url,
+        database_url,
         "embedded SQLite, `$XDG_DATA_HOME/hubpulse/hubpulse.db`",
     ),
     Setting(
@@ -196,104 +103,104 @@ SETTINGS = (
         "HF_ENDPOINT",
         "https://huggingface.co",
         "Hugging Face Hub endpoint",
-        _http_url,
+        http_url,
     ),
     Setting(
-        "hf_token", "HF_TOKEN", None, "Hub token (optional; raises the Hub's rate limit)", _hf_token
+        "hf_token", "HF_TOKEN", None, "Hub token (optional; raises the Hub's rate limit)", hf_token
     ),
     Setting(
         "top_n",
         "HUBPULSE_TOP_N",
         "20000",
         "Models in each snapshot's share denominator",
-        _whole(1, 1_000_000),
+        whole(1, 1_000_000),
     ),
     Setting(
         "slack_bot_token",
         "SLACK_BOT_TOKEN",
         None,
         "Bot token (xoxb-), single workspace",
-        _token("xoxb-", "a bot token"),
+        token("xoxb-", "a bot token"),
     ),
     Setting(
         "slack_app_token",
         "SLACK_APP_TOKEN",
         None,
         "App-level token (xapp-): Socket Mode",
-        _token("xapp-", "an app-level token"),
+        token("xapp-", "an app-level token"),
     ),
     Setting(
         "slack_signing_secret",
         "SLACK_SIGNING_SECRET",
         None,
         "Signing secret, HTTP mode",
-        _hex("signing secret"),
+        hex("signing secret"),
     ),
     Setting(
         "slack_client_id",
         "SLACK_CLIENT_ID",
         None,
         "OAuth client id, multi-workspace",
-        _client_id,
+        client_id,
     ),
     Setting(
         "slack_client_secret",
         "SLACK_CLIENT_SECRET",
         None,
         "OAuth client secret",
-        _hex("client secret"),
+        hex("client secret"),
     ),
     Setting(
         "slack_api_url",
         "SLACK_API_URL",
         "https://slack.com/api/",
         "Slack Web API base URL",
-        _slack_api_url,
+        slack_api_url,
     ),
-    Setting("log_format", "HUBPULSE_LOG_FORMAT", "text", "text or json", _choice("text", "json")),
+    Setting("log_format", "HUBPULSE_LOG_FORMAT", "text", "text or json", choice("text", "json")),
     Setting(
         "log_level",
         "HUBPULSE_LOG_LEVEL",
         "INFO",
         "DEBUG, INFO, WARNING or ERROR",
-        _choice("DEBUG", "INFO", "WARNING", "ERROR", upper=True),
+        choice("DEBUG", "INFO", "WARNING", "ERROR", upper=True),
     ),
     Setting(
         "timezone",
         "HUBPULSE_TIMEZONE",
         "UTC",
         "Default IANA timezone for digests when a channel names none",
-        _timezone,
+        timezone,
     ),
     Setting(
         "refresh_hours",
         "HUBPULSE_REFRESH_HOURS",
         "6",
         "Hours between scheduled Hub refreshes",
-        _whole(1, 168),
+        whole(1, 168),
     ),
     Setting(
         "health_max_age_hours",
         "HUBPULSE_HEALTH_MAX_AGE_HOURS",
         "36",
         "/healthz answers 503 when the latest snapshot is older than this",
-        _number(0, 24 * 90),
+        number(0, 24 * 90),
     ),
     Setting(
         "digest_late_hours",
         "HUBPULSE_DIGEST_LATE_HOURS",
         "24",
         "A digest missed by less than this (service down) is still sent once, marked late",
-        _number(0, 168, inclusive_low=True),
+        number(0, 168, inclusive_low=True),
     ),
     Setting(
         "share_alert_pp",
         "HUBPULSE_SHARE_ALERT_PP",
         "0.5",
         "Share move, in percentage points, that triggers a share alert",
-        _number(0, 100),
+        number(0, 100),
     ),
-    Setting("port", "HUBPULSE_PORT", "3000", "HTTP port of `hubpulse serve`", _whole(1, 65535)),
+    Setting("port", "HUBPULSE_PORT", "3000", "HTTP port of `hubpulse serve`", whole(1, 65535)),
 )
 
 
