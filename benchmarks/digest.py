@@ -15,8 +15,8 @@ Then, as the scheduler does after a refresh, it times:
 * the alert pass: planning (new models matched against every subscription, share moves) and
   writing one ledger delivery per channel, then posting them;
 * the digest pass: every channel's digest job, as the scheduler runs them on Monday morning
-  (the content and chart built once per snapshot and shared, one ledger claim and post per
-  channel).
+  (the content and chart built once per snapshot and shared; per channel one ledger claim,
+  one post and one record of the outcome).
 
 Posting goes to an in-process recorder instead of Slack, so the figures are our CPU alone;
 Slack's pacing (about one message per second per channel) is reported, not slept. The target

@@ -3,7 +3,7 @@
     python benchmarks/refresh.py                      # 200,000 models into a fresh SQLite file
     python benchmarks/refresh.py --database-url postgresql+psycopg://postgres@127.0.0.1/test
 
-The synthetic Hub is ``tests.fakehub.FakeHub`` on loopback, in a subprocess of its own, so the
+The synthetic Hub is ``tests.fakes.hub.FakeHub`` on loopback, in a subprocess of its own, so the
 peak RSS reported for the refresh is the client's alone (the server's is printed beside it). Its
 models form lineage trees under real base-model orgs (Qwen, meta-llama, deepseek-ai, google,
 mistralai...): fine-tunes, quantizations, adapters and merges up to five generations deep, with
@@ -39,7 +39,7 @@ from bot.core.registry import load_registry
 from bot.ingest import hub
 from bot.ingest.refresh import Summary, refresh
 from bot.store.engine import make_engine, upgrade
-from tests.fakehub import FakeHub, make_record
+from tests.fakes.hub import FakeHub, make_record
 
 BASE_ORGS = {
     "Qwen": 40,

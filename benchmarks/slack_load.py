@@ -1,6 +1,6 @@
 """Load test: 200 signed slash commands, 20 at a time, against one `hubpulse serve` process.
 
-The server runs in HTTP mode in a subprocess, pointed at tests/fakeslack.py's FakeSlack through
+The server runs in HTTP mode in a subprocess, pointed at tests/fakes/slack.py's FakeSlack through
 SLACK_API_URL, with a database holding the test fixture snapshots. Each request is timed from
 sending it to Slack's acknowledgement (the HTTP response); Slack shows `operation_timeout`
 past 3 seconds, so every acknowledgement must come sooner. The time until every answer has
@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.store.engine import make_engine, upgrade
-from tests.fakeslack import FakeSlack
+from tests.fakes.slack import FakeSlack
 from tests.slack_harness import (
     ACK_LIMIT_SECONDS,
     BOT_TOKEN,

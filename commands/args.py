@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.answers.message import Answer
-from bot.answers.render import escape
+from bot.answers.mrkdwn import escape
 from bot.core.errors import UserError
 from commands.base import Command
 

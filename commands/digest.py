@@ -3,9 +3,6 @@ weekly digest of the open-model landscape."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from bot.answers.message import Answer
 from bot.answers.render import render_message
 from bot.channels import digest, digest_schedule
@@ -17,11 +14,6 @@ from commands.hubpulse import help_answer
 from commands.where import channel_of
 
 
-def _local(when: datetime, zone: str) -> str:
-    local = when.astimezone(ZoneInfo(zone))
-    return f"{local:%A} {local.day} {local:%b %Y %H:%M} ({zone})"
-
-
 def turn_on(words: tuple[str, ...], context: Context) -> Answer:
     channel = channel_of(context)
     fallback = context.user_tz or context.default_timezone
@@ -30,18 +22,19 @@ def turn_on(words: tuple[str, ...], context: Context) -> Answer:
     config = digest_schedule.enable(
         context.engine, channel, weekday, time, zone, context.user_id, now
     )
-    text = (
-        f":calendar: This channel gets the weekly open-model digest on {config.when}. "
-        f"Next: {_local(config.next_run(now), config.timezone)}. `/digest off` stops it."
-    )
-    return Answer(text, in_channel=True)
+    answer = render_message("digest_on.j2", config=config, next_run=config.next_run(now))
+    answer.in_channel = True
+    return answer
 
 
 def turn_off(context: Context) -> Answer:
     channel = channel_of(context)
-    if not digest_schedule.disable(context.engine, channel, context.reader.clock.now()):
-        raise UserError("The digest is not on in this channel. Use `/digest on` to turn it on.")
-    return Answer("The weekly digest is now off in this channel.", in_channel=True)
+    was_on = digest_schedule.disable(context.engine, channel, context.reader.clock.now())
+    answer = render_message("digest_off.j2", was_on=was_on)
+    if not was_on:
+        raise UserError(answer.text)
+    answer.in_channel = True
+    return answer
 
 
 def preview(context: Context) -> Answer:
@@ -52,7 +45,8 @@ def preview(context: Context) -> Answer:
         digest_schedule.get(context.engine, channel_of(context)) if context.channel_id else None
     )
     last = config.last_snapshot_id if config else None
-    content = digest.build(reader, snapshot, digest.baseline_for(reader, snapshot, last))
+    baseline = digest.baseline_for(reader, snapshot, last)
+    content = digest.build(reader, snapshot, baseline, first=last is None)
     body = digest.payload(content)
     chart = digest.chart(reader, snapshot.id) if context.want_chart else None
     return Answer(body["text"], body["blocks"], chart)
@@ -61,25 +55,18 @@ def preview(context: Context) -> Answer:
 def status(context: Context) -> Answer:
     channel = channel_of(context)
     config = digest_schedule.get(context.engine, channel)
-    now = context.reader.clock.now()
-    last = None
+    last = next_run = None
     if config is not None and config.last_period:
         last = delivery.find(context.engine, channel, delivery.DIGEST, config.last_period)
-    next_run = (
-        _local(config.next_run(now), config.timezone)
-        if config and config.enabled and not config.paused_reason
-        else None
-    )
-    answer = render_message(
+    if config is not None and config.enabled and not config.paused_reason:
+        next_run = config.next_run(context.reader.clock.now())
+    return render_message(
         "digest_status.j2",
         config=config,
         next_run=next_run,
-        last_run=_local(config.last_run_at, config.timezone)
-        if config and config.last_run_at
-        else None,
         last_delivery=last,
+        retrying=last is not None and last.status == delivery.PENDING,
     )
-    return answer
 
 
 def run(text: str, context: Context) -> Answer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.answers.message import Answer
-from bot.answers.render import echo
+from bot.answers.mrkdwn import echo
 from bot.core.errors import UserError
 from commands import all_commands
 from commands.base import Command, Context

@@ -11,14 +11,12 @@ from commands.base import Command, Context
 
 def help_answer(command: Command) -> Answer:
     """One command's usage, details and examples."""
-    answer = render_message("help.j2", command=command)
-    return answer
+    return render_message("help.j2", command=command)
 
 
 def overview_answer(commands: list[Command]) -> Answer:
     """Every command with its one-line summary."""
-    answer = render_message("hubpulse_help.j2", commands=commands)
-    return answer
+    return render_message("hubpulse_help.j2", commands=commands)
 
 
 def run(text: str, context: Context) -> Answer:

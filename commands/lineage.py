@@ -208,17 +208,18 @@ def run(text: str, context: Context) -> Answer:
         return help_answer(COMMAND)
     if not args.words:
         raise usage_error(COMMAND)
-    reader = context.reader
-    snapshot = reader.latest()
-    name = resolve(args.text, reader, snapshot.id)
-    if isinstance(name, CountryName):
-        raise usage_error(
-            COMMAND,
-            f"`/lineage` follows models and orgs, not countries: try `/share {name.code.lower()}`.",
-        )
-    if isinstance(name, ModelName):
-        return args.publish(model_lineage(reader, snapshot, name.model, context.want_chart))
-    return args.publish(org_lineage(reader, snapshot, name, context.want_chart))
+    with context.reader.session() as reader:
+        snapshot = reader.latest()
+        name = resolve(args.text, reader, snapshot.id)
+        if isinstance(name, CountryName):
+            raise usage_error(
+                COMMAND,
+                "`/lineage` follows models and orgs, not countries: "
+                f"try `/share {name.code.lower()}`.",
+            )
+        if isinstance(name, ModelName):
+            return args.publish(model_lineage(reader, snapshot, name.model, context.want_chart))
+        return args.publish(org_lineage(reader, snapshot, name, context.want_chart))
 
 
 COMMAND = Command(

@@ -149,7 +149,8 @@ def run(text: str, context: Context) -> Answer:
     args = parse_args(text)
     if args.help:
         return help_answer(COMMAND)
-    return args.publish(releases(context.reader, parse_query(args)))
+    with context.reader.session() as reader:
+        return args.publish(releases(reader, parse_query(args)))
 
 
 COMMAND = Command(

@@ -238,7 +238,7 @@ def country_share(reader: Reader, frame: Frame, code: str, want_chart: bool) -> 
     name = country_name(code)
     answer = render_message(
         "share_country.j2",
-        code=code,
+        unregistered_orgs=code == UNKNOWN_COUNTRY,
         name=name,
         publisher=_standing(reader, frame, PUBLISHER, COUNTRY, code),
         lineage=_standing(reader, frame, LINEAGE, COUNTRY, code),
@@ -262,18 +262,18 @@ def run(text: str, context: Context) -> Answer:
     args = parse_args(text)
     if args.help:
         return help_answer(COMMAND)
-    reader = context.reader
-    frame = Frame.latest(reader)
-    if not args.words:
-        return args.publish(overview(reader, frame, context.want_chart))
-    name = resolve(args.text, reader, frame.snapshot.id)
-    if isinstance(name, OrgName):
-        answer = org_share(reader, frame, name, context.want_chart)
-    elif isinstance(name, ModelName):
-        answer = model_share(reader, frame, name.model)
-    else:
-        assert isinstance(name, CountryName)
-        answer = country_share(reader, frame, name.code, context.want_chart)
+    with context.reader.session() as reader:  # every fact of the answer on one connection
+        frame = Frame.latest(reader)
+        if not args.words:
+            return args.publish(overview(reader, frame, context.want_chart))
+        name = resolve(args.text, reader, frame.snapshot.id)
+        if isinstance(name, OrgName):
+            answer = org_share(reader, frame, name, context.want_chart)
+        elif isinstance(name, ModelName):
+            answer = model_share(reader, frame, name.model)
+        else:
+            assert isinstance(name, CountryName)
+            answer = country_share(reader, frame, name.code, context.want_chart)
     return args.publish(answer)
 
 

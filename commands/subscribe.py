@@ -8,9 +8,9 @@ there knows what it follows; mistakes come back privately.
 from __future__ import annotations
 
 from bot.answers.message import Answer
-from bot.answers.render import escape
+from bot.answers.render import render_message
 from bot.channels import subscriptions
-from bot.channels.subscriptions import CREATED, FEATURES, UNCHANGED, Subscription, Target
+from bot.channels.subscriptions import CREATED, FEATURES, UNCHANGED, Target
 from bot.core.errors import UserError
 from bot.model.aggregates import PUBLISHER
 from bot.store.reader import Reader
@@ -19,12 +19,6 @@ from commands.base import Command, Context
 from commands.hubpulse import help_answer
 from commands.subscriptions import list_answer
 from commands.where import channel_of
-
-WHAT = {
-    subscriptions.RELEASES: "new releases",
-    subscriptions.SHARE: "share moves",
-    subscriptions.ALL: "new releases and share moves",
-}
 
 
 def split_features(words: tuple[str, ...]) -> tuple[str, str]:
@@ -41,11 +35,6 @@ def current_share(reader: Reader, target: Target) -> tuple[float, int] | None:
         return None
     row = reader.aggregate(snapshot.id, PUBLISHER, target.kind, target.key)
     return (row.share if row else 0.0, snapshot.id)
-
-
-def describe(subscription: Subscription) -> str:
-    target = subscription.target
-    return f"*{escape(target.label)}* ({target.kind} `{escape(target.key)}`)"
 
 
 def run(text: str, context: Context) -> Answer:
@@ -65,21 +54,17 @@ def run(text: str, context: Context) -> Answer:
     change = subscriptions.subscribe(
         context.engine, channel, target, features, context.user_id, now, share=share
     )
-    described = describe(change.subscription)
-    if change.outcome == UNCHANGED:
-        raise UserError(
-            f"This channel is already subscribed to {described} for {WHAT[features]}. "
-            f"Use `/unsubscribe {escape(target.key)}` to stop."
-        )
-    if change.outcome == CREATED:
-        verb = "Subscribed this channel to"
-    else:
-        verb = "Updated this channel's subscription to"
-    message = (
-        f":white_check_mark: {verb} {described}: {WHAT[features]}. "
-        f"Added by <@{escape(context.user_id)}>."
+    answer = render_message(
+        "subscribe.j2",
+        subscription=change.subscription,
+        already=change.outcome == UNCHANGED,
+        created=change.outcome == CREATED,
+        user_id=context.user_id,
     )
-    return Answer(message, in_channel=True)
+    if change.outcome == UNCHANGED:
+        raise UserError(answer.text)
+    answer.in_channel = True
+    return answer
 
 
 COMMAND = Command(

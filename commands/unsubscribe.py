@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.answers.message import Answer
-from bot.answers.render import echo, escape
+from bot.answers.render import render_message
 from bot.channels import subscriptions
 from bot.channels.channel import Channel
 from bot.channels.subscriptions import Target
@@ -28,27 +28,18 @@ def find_target(text: str, context: Context, channel: Channel) -> Target | None:
         return None
 
 
-def plain(text: str, limit: int = 80) -> str:
-    """The user's words for inside a code span: one line, no backticks, not too long."""
-    return " ".join(text.replace("`", "'").split())[:limit]
-
-
 def run(text: str, context: Context) -> Answer:
     args = parse_args(text)
     if args.help or not args.words:
         return help_answer(COMMAND)
     channel = channel_of(context)
     target = find_target(args.text, context, channel)
-    if target is None or not subscriptions.unsubscribe(context.engine, channel, target):
-        raise UserError(
-            f"You're not subscribed to {echo(args.text)} here. "
-            f"Use `/subscribe {escape(plain(args.text))}` to subscribe."
-        )
-    message = (
-        f"Unsubscribed this channel from *{escape(target.label)}* "
-        f"({target.kind} `{escape(target.key)}`)."
-    )
-    return Answer(message, in_channel=True)
+    removed = target is not None and subscriptions.unsubscribe(context.engine, channel, target)
+    answer = render_message("unsubscribe.j2", removed=removed, target=target, words=args.text)
+    if not removed:
+        raise UserError(answer.text)
+    answer.in_channel = True
+    return answer
 
 
 COMMAND = Command(

@@ -1,7 +1,7 @@
 """A small hand-made Hub whose right answers are known by construction.
 
 Two weekly snapshots (``T0`` and ``T1``) of the same models, stored through the real
-``bot.store.writer.store_crawl`` from raw Hub records (``tests.fakehub.make_record`` ->
+``bot.store.writer.store_crawl`` from raw Hub records (``tests.fakes.hub.make_record`` ->
 ``bot.model.records.to_record``). Qwen's downloads double between them, so China's share moves.
 
 What it contains, by design:
@@ -33,7 +33,7 @@ from bot.store.engine import make_engine, upgrade
 from bot.store.reader import Reader
 from bot.store.writer import store_crawl
 from commands.base import Context
-from tests.fakehub import make_record
+from tests.fakes.hub import make_record
 
 T1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 T0 = T1 - timedelta(days=7)

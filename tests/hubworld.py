@@ -37,8 +37,8 @@ from bot.slackapi.clients import make_client
 from bot.store.engine import make_engine, upgrade
 from bot.store.reader import Reader
 from commands.base import Command, Context
-from tests.fakehub import FakeHub, make_record
-from tests.fakeslack import FakeSlack
+from tests.fakes.hub import FakeHub, make_record
+from tests.fakes.slack import FakeSlack
 
 ORGS = ("Qwen", "deepseek-ai", "meta-llama", "google", "unsloth", "mistralai")
 START = datetime(2026, 1, 5, 0, 0, tzinfo=UTC)

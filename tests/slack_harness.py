@@ -1,4 +1,4 @@
-"""The real hubpulse Slack app in HTTP mode, in-process, against tests/fakeslack.py's FakeSlack.
+"""The real hubpulse Slack app in HTTP mode, in-process, against tests/fakes/slack.py's FakeSlack.
 
 ``SlackHarness`` builds the app with ``bot.slack.app.build_app`` (real slack_bolt, real slack_sdk
 WebClient pointed at the fake through ``SLACK_API_URL``), serves it with the same threaded
@@ -43,8 +43,8 @@ from bot.slack.http import http_server, make_wsgi_app
 from bot.slack.services import HubpulseApp
 from bot.store.writer import store_crawl
 from commands.base import Command
-from tests.fakehub import make_record
-from tests.fakeslack import FakeSlack
+from tests.fakes.hub import make_record
+from tests.fakes.slack import FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99fffeee85a5"
 BOT_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"

@@ -144,7 +144,8 @@ def test_paused_subscriptions_get_no_alerts(world: World) -> None:
     jobs.refresh_job(runtime=world.runtime)
     channel = Channel(TEAM, CHANNEL)
     for _ in range(3):
-        channel_health.record_failure(world.engine, channel, "not_in_channel", world.clock.now())
+        with world.engine.begin() as connection:
+            channel_health.record_failure(connection, channel, "not_in_channel", world.clock.now())
     world.clock.advance(SIX_HOURS)
     world.release("deepseek-ai/DeepSeek-V4")
     jobs.refresh_job(runtime=world.runtime)

@@ -14,7 +14,7 @@ import yaml
 from dotenv import dotenv_values
 
 from bot.cli import main
-from bot.core.settings import load_settings
+from bot.core.settings import SETTINGS, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "compose.yaml").read_text())
@@ -92,5 +92,29 @@ def test_the_proxy_balances_both_replicas():
 
 
 def test_the_example_env_file_is_valid_configuration():
+    """Copied to .env as it is, the example loads, and its names and commented values are true.
+
+    load_settings ignores names it does not know, so a misspelt variable would pass unnoticed:
+    every name the file mentions, set or commented out, must be a setting or one compose.yaml
+    reads. A commented-out value must parse, and where the setting has a fixed default it must
+    be that default (the comment tells the reader what they get by leaving the line alone).
+    """
+    text = (ROOT / ".env.example").read_text()
     values = {k: v or "" for k, v in dotenv_values(ROOT / ".env.example").items()}
-    load_settings(values)
+    assert load_settings(values) == load_settings({})
+
+    settings = {setting.env: setting for setting in SETTINGS}
+    compose_text = (ROOT / "compose.yaml").read_text()
+    compose_only = {name for name in values if name not in settings}
+    assert compose_only == {"POSTGRES_PASSWORD", "HUBPULSE_PUBLIC_HOST"}
+    for name in compose_only:
+        assert f"${{{name}:-" in compose_text, f"{name}: compose.yaml does not read it"
+
+    commented = re.findall(r"^#\s*([A-Z][A-Z0-9_]*)=(\S*)$", text, re.MULTILINE)
+    assert {name for name, _ in commented} == set(settings) - set(values)
+    for name, value in commented:
+        setting = settings[name]
+        if setting.default is not None:
+            assert value == setting.default, f"{name}: the example says {value}"
+        elif value:
+            load_settings({name: value})  # raises ConfigError if the example is wrong

@@ -28,7 +28,7 @@ from bot.model.lineage import walk_up
 from bot.store.reader import Reader
 from bot.store.snapshots import FAILED, RUNNING
 from bot.store.writer import begin_snapshot
-from tests.fakehub import FakeHub, make_record
+from tests.fakes.hub import FakeHub, make_record
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BASE = "deepseek-ai/DeepSeek-V3-Base"

@@ -238,7 +238,7 @@ def test_claims_race_and_exactly_one_sender_wins(engine: Engine) -> None:
         got = delivery.claim_new(
             engine, channel, delivery.DIGEST, "2026-01-05", _message(), clock.now(), claimer
         )
-        if got is not None:
+        if got.won is not None:
             winners.append(claimer)
 
     threads = [threading.Thread(target=claim, args=(f"sender-{i}",)) for i in range(8)]
@@ -253,8 +253,13 @@ def test_claims_race_and_exactly_one_sender_wins(engine: Engine) -> None:
     assert found.attempts == 1
     # The stale claim is taken over by exactly one of several retrying senders.
     clock.advance(delivery.STALE_CLAIM * 2)
-    takers = [delivery.claim(engine, found.id, clock.now(), f"retry-{i}") for i in range(3)]
-    assert [t is not None for t in takers] == [True, False, False]
+    takers = [
+        delivery.claim_new(
+            engine, channel, delivery.DIGEST, "2026-01-05", _message(), clock.now(), f"retry-{i}"
+        )
+        for i in range(3)
+    ]
+    assert [t.won is not None for t in takers] == [True, False, False]
 
 
 def test_each_message_carries_its_ledger_key(world: World) -> None:

@@ -37,7 +37,7 @@ from bot.store.engine import make_engine, upgrade
 from bot.store.reader import Reader
 from bot.store.retention import delete_demo_snapshots
 from bot.store.writer import store_crawl
-from tests.fakehub import make_record
+from tests.fakes.hub import make_record
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 COGITO = "deepcogito/cogito-v2.1"

@@ -13,7 +13,7 @@ from bot.model.columns import ModelColumns
 from bot.model.descendants import ALL_RELATIONS, LineageStats, compute_lineage_stats
 from bot.model.lineage import Tree, build_tree
 from bot.model.records import Edge, ModelRecord, to_record
-from tests.fakehub import make_record
+from tests.fakes.hub import make_record
 
 BASE = "deepseek-ai/DeepSeek-V3-Base"
 COGITO = "deepcogito/cogito-v2.1"

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from bot.channels import digest_schedule
 from bot.channels.channel import Channel
 from bot.cli import main
-from bot.delivery.sender import SENT
+from bot.delivery.sender import RETRY, SENT
 from bot.jobs import send as dispatch
 from bot.jobs import tasks as jobs
 from commands import digest as digest_command
@@ -188,3 +188,15 @@ def test_preview_is_private_and_shows_the_digest_now(world: World) -> None:
     assert "Weekly open-model digest" in answer.text
     assert "Share of Hub downloads" in answer.text
     assert world.posts() == []
+
+
+def test_status_says_when_the_last_digest_waits_for_a_retry(world: World) -> None:
+    world.slack.fail_http("chat.postMessage", 503, times=1)
+    report = _digest_at_nine(world)
+    assert report.outcome == RETRY
+    status = world.run(digest_command.COMMAND, "status").text
+    assert "*Last run:* Monday" in status
+    assert "The last digest is waiting to be retried (" in status
+    world.clock.advance(timedelta(minutes=2))
+    assert [a.outcome for a in dispatch.retry_due(world.runtime)] == [SENT]
+    assert "waiting to be retried" not in world.run(digest_command.COMMAND, "status").text

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.ops import metrics
-from tests.fakeslack import FakeSlack
+from tests.fakes.slack import FakeSlack
 from tests.slack_harness import BOT_TOKEN, TEAM, SlackHarness, store_fixture_snapshots
 
 

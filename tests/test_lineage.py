@@ -20,7 +20,7 @@ from bot.store.writer import store_crawl
 from commands import lineage
 from commands.base import Context
 from commands.lineage import Lineage, Link
-from tests.fakehub import make_record
+from tests.fakes.hub import make_record
 from tests.fixtures_cache import T1, context, store_world, world_engine
 
 PNG = b"\x89PNG\r\n\x1a\n"

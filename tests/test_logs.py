@@ -12,7 +12,7 @@ from huggingface_hub.utils import logging as hf_logging
 from slack_sdk import WebClient
 
 from bot.core.logs import REDACTED, configure_logging, log_command, redact
-from tests.fakeslack import FakeSlack
+from tests.fakes.slack import FakeSlack
 
 BOT_TOKEN = "xoxb-2222-3333-SeCrEtBoTtOkEn"
 USER_TOKEN = "xoxp-4444-5555-UsErToKeN"

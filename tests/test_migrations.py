@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -22,12 +23,14 @@ from sqlalchemy import Engine, MetaData, insert, select
 from bot.cli import main
 from bot.core.registry import load_registry
 from bot.model.crawl import Crawl
+from bot.model.hub_week import reduce_week
 from bot.model.records import to_record
 from bot.store.engine import alembic_config, current_revision, head_revision, make_engine, upgrade
+from bot.store.history import WeekCost, imported_weeks, write_week
 from bot.store.migrate import upgrade_safely
 from bot.store.reader import Reader
 from bot.store.writer import store_crawl
-from tests.fakehub import make_record
+from tests.fakes.hub import make_record
 from tests.fixtures_cache import T0, T1, crawl, store_world
 
 ROWS_PER_TABLE = 3
@@ -250,6 +253,40 @@ def lineage_edges_without_rowid(engine: Engine) -> bool | None:
     return "WITHOUT ROWID" in sql.upper()
 
 
+HISTORY_TABLES = frozenset({"archive_weeks", "week_aggregates", "week_releases", "week_models"})
+"""Created by 0006."""
+
+
+def test_a_downgrade_from_0006_drops_the_history_and_keeps_everything_else(engine):
+    """An archived week at head; back at 0005 the history tables are gone and every other row
+    is kept; upgraded again, the history is empty and takes a week again."""
+    store_at(engine, crawl(0), T0, "first")
+    week = reduce_week(T0.date(), [pa.RecordBatch.from_pylist(ARCHIVE_ROWS)], load_registry())
+    cost = WeekCost(rows=2, missing_columns=(), file_bytes=100, bytes_read=10, seconds=0.1)
+    write_week(engine, week, "archive", cost, T1)
+    at_head = contents(engine)
+    assert len(at_head["week_aggregates"]) > 0
+
+    command.downgrade(alembic_config(engine), "0005")
+
+    assert current_revision(engine) == "0005"
+    after = contents(engine)
+    assert HISTORY_TABLES.isdisjoint(after)
+    assert_kept({n: r for n, r in at_head.items() if n not in HISTORY_TABLES}, after, "to 0005")
+
+    upgrade(engine)
+
+    assert [w.status for w in imported_weeks(engine)] == []
+    write_week(engine, week, "archive", cost, T1)
+    assert [w.models for w in imported_weeks(engine)] == [2]
+
+
+ARCHIVE_ROWS = [
+    {"id": "Qwen/Qwen3-8B", "downloads": 10, "downloadsAllTime": 100},
+    {"id": "someone/Qwen3-8B-GGUF", "downloads": 5, "tags": ["base_model:quantized:Qwen/Qwen3-8B"]},
+]
+
+
 def test_a_downgrade_from_0005_sets_the_last_snapshot_that_saw_each_model(engine):
     """Two snapshots at head; back at 0004 each model's ``last_seen_snapshot_id`` is the latest
     snapshot whose ``model_stats`` name it, and every other row and value is kept; upgraded
@@ -276,7 +313,8 @@ def test_a_downgrade_from_0005_sets_the_last_snapshot_that_saw_each_model(engine
     assert current_revision(engine) == "0004"
     assert ("models", "fingerprint") not in columns_of(engine)
     at_0004 = contents(engine)
-    assert_kept(at_head, at_0004, "downgrade to 0004", dropped={("models", "fingerprint")})
+    before_0006 = {name: rows for name, rows in at_head.items() if name not in HISTORY_TABLES}
+    assert_kept(before_0006, at_0004, "downgrade to 0004", dropped={("models", "fingerprint")})
     assert at_0004["lineage_edges"] == at_head["lineage_edges"]
     assert column_by_model(at_0004, "last_seen_snapshot_id") == expected
     assert lineage_edges_without_rowid(engine) in (False, None)

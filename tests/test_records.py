@@ -20,10 +20,12 @@ from sqlalchemy import Engine
 from bot.core.registry import load_registry
 from bot.model.aggregates import COUNTRY, LINEAGE, ORG, PUBLISHER
 from bot.model.crawl import Crawl
+from bot.model.fields import METADATA
 from bot.model.records import Edge, to_record
+from bot.store import schema
 from bot.store.reader import Reader
 from bot.store.writer import WriteResult, store_crawl
-from tests.fakehub import make_record
+from tests.fakes.hub import make_record
 
 DATA = Path(__file__).parent / "data"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -284,3 +286,24 @@ def test_a_later_snapshot_updates_models_and_replaces_their_edges(engine: Engine
     assert "base_model:adapter:c/q" in model.tags
     assert reader.parents("a/x") == [("c/q", "adapter")]
     assert [m.id for m in reader.new_in_snapshot(second.snapshot_id)] == ["c/q"]
+
+
+def test_a_model_reads_back_with_every_declared_field_as_the_crawl_saw_it(engine: Engine) -> None:
+    crawl = _crawl(
+        make_record("a/x", pipeline_tag=None, gated="manual", parents=["b/p"], extra_tags=["x"]),
+        make_record("b/p", library_name=None, license=None),
+    )
+    first = _store(engine, crawl)
+    assert set(schema.models.c.keys()) == {
+        *METADATA,
+        "id_lower",
+        "first_seen_snapshot_id",
+        "fingerprint",
+    }
+    for model_id, record in crawl.records.items():
+        model = Reader(engine).model(model_id)
+        assert model is not None
+        assert [getattr(model, name) for name in METADATA] == [
+            tuple(record.tags) if name == "tags" else getattr(record, name) for name in METADATA
+        ]
+        assert model.first_seen_snapshot_id == first.snapshot_id

@@ -26,7 +26,7 @@ from bot.cli.refresh import Bars
 from bot.store.engine import make_engine
 from bot.store.reader import Reader
 from bot.store.snapshots import COMPLETE, FAILED
-from tests.fakehub import FakeHub, make_record
+from tests.fakes.hub import FakeHub, make_record
 
 RECORDS = [
     make_record("Qwen/Qwen3-8B", downloads=9000),
@@ -138,7 +138,7 @@ def test_the_hub_clients_retry_warnings_are_one_line_at_the_default_level(
     assert result.stdout.startswith("snapshot 1 complete: 5 models")
     assert result.stdout.count("\n") == 1
     assert re.fullmatch(
-        r"\S+ \S+ WARNING bot\.cli\.refresh: held back warnings \(2 from huggingface_hub\), "
+        r"\S+ \S+ WARNING bot\.cli\.terminal: held back warnings \(2 from huggingface_hub\), "
         r"HUBPULSE_LOG_LEVEL=DEBUG shows them; the last: "
         r"Rate limited\. Waiting 1\.0s before retry \[Retry 1/5\]\.\n",
         result.stderr,

@@ -19,7 +19,7 @@ from bot.store.reader import Reader
 from bot.store.writer import store_crawl
 from commands import releases
 from commands.base import Context
-from tests.fakehub import make_record
+from tests.fakes.hub import make_record
 from tests.fixtures_cache import NOW, T1, context, world_engine
 
 

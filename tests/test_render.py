@@ -8,15 +8,17 @@ import pytest
 from jinja2 import UndefinedError
 from slack_sdk.models.blocks import Block
 
-from bot.answers.blocks import MAX_BLOCKS, build_message
+from bot.answers.blocks import MAX_BLOCKS, VIEW_BLOCKS, build_message, text_blocks
+from bot.answers.mrkdwn import echo, escape, unescape
 from bot.answers.render import (
     ENVIRONMENT,
     as_of,
     date,
-    echo,
-    escape,
+    downloads,
     human,
+    local_time,
     percent,
+    plural,
     points,
     render,
     render_message,
@@ -60,6 +62,19 @@ def test_dates():
     when = datetime(2026, 1, 5, 14, 3, tzinfo=UTC)
     assert date(when) == "5 Jan 2026"
     assert date(when, with_time=True) == "5 Jan 2026 14:03 UTC"
+    assert local_time(when, "Europe/Berlin") == "Monday 5 Jan 2026 15:03 (Europe/Berlin)"
+
+
+def test_plurals_follow_the_count():
+    assert plural("model", 1) == "model"
+    assert [plural("model", n) for n in (0, 2, 1.5, None)] == ["models"] * 4
+    assert plural("delivery", 1, "deliveries") == "delivery"
+    assert plural("delivery", 3, "deliveries") == "deliveries"
+    assert downloads(1) == "1 download"
+    assert downloads(12_345) == "12.3K downloads"
+    template = ENVIRONMENT.from_string('{{ "repo"|plural(n) }}, {{ "it"|plural(n, "them") }}')
+    assert template.render(n=1) == "repo, it"
+    assert template.render(n=4) == "repos, them"
 
 
 def test_mrkdwn_escapes_only_ampersand_and_angle_brackets():
@@ -68,6 +83,8 @@ def test_mrkdwn_escapes_only_ampersand_and_angle_brackets():
     )
     # & first: an existing entity is escaped again, not left to be interpreted.
     assert escape("&lt;") == "&amp;lt;"
+    for text in ("<!channel> & <@U123>", "&lt; &amp;lt;", "plain"):
+        assert unescape(escape(text)) == text
 
 
 def test_echo_quotes_one_line_without_code_breakers_or_bidi_overrides():
@@ -161,6 +178,21 @@ def test_more_than_fifty_blocks_end_with_an_and_n_more_line():
     # 31 sections of two lines each were dropped.
     assert last["elements"][0]["text"] == "…and 62 more lines not shown"
     assert message.text.endswith("…and 62 more lines not shown")
+
+
+def test_the_app_home_may_hold_a_hundred_blocks():
+    layout = "".join(f"::section\nitem {i}\n" for i in range(150))
+    message = build_message(layout, VIEW_BLOCKS)
+    assert len(message.blocks) == VIEW_BLOCKS
+    assert message.blocks[-1]["elements"][0]["text"] == "…and 51 more lines not shown"
+
+
+def test_plain_text_becomes_sections_cut_at_line_ends():
+    text = "\n".join(f"line {i} " + "x" * 90 for i in range(100))
+    blocks = text_blocks(text)
+    assert len(blocks) == 4
+    assert "\n".join(b["text"]["text"] for b in blocks) == text
+    assert text_blocks("  \n") == []
 
 
 def test_the_as_of_partial_names_the_snapshot_and_warns_when_stale():

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import Engine
 
 from bot.cli import main
-from tests.fakeslack import FakeSlack
+from tests.fakes.slack import FakeSlack
 from tests.slack_harness import (
     BOT_TOKEN,
     SIGNING_SECRET,

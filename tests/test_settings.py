@@ -242,3 +242,4 @@ def test_every_setting_is_documented():
         assert f"`{setting.env}`" in table
         assert setting.env in example, f"{setting.env} missing from .env.example"
         assert f"`{setting.env}`" in readme, f"{setting.env} missing from the README's table"
+    assert table in readme, "the README's settings table is not settings_table()'s output"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from slack_sdk.models.blocks import Block
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from bot.answers.message import Answer
 from bot.answers.render import percent, points
@@ -218,3 +219,57 @@ def test_the_overview_on_each_database(engine):
     text = share.COMMAND.run("", context(engine)).text
     for title in ("*By publisher*", "*By lineage*"):
         assert sum(_percentages(_section(text, title))) == pytest.approx(100, abs=0.2)
+
+
+@pytest.mark.parametrize(
+    ("text", "want_chart"),
+    [
+        ("", True),
+        ("qwen", True),
+        ("china", True),
+        ("other", False),
+        ("deepcogito/cogito-v2.1", False),
+        ("orphan/child", False),
+    ],
+)
+def test_an_answer_checks_out_one_connection(world, text, want_chart):
+    checkouts: list[object] = []
+
+    def checkout(*_: object) -> None:
+        checkouts.append(threading.get_ident())
+
+    event.listen(world, "checkout", checkout)
+    try:
+        ask(world, text, want_chart=want_chart)
+    finally:
+        event.remove(world, "checkout", checkout)
+    assert len(checkouts) == 1
+
+
+def test_a_session_is_its_own_reader_for_its_block_and_thread_only(world):
+    shared = Reader(world, load_registry())
+    outside: list[object] = []
+    with shared.session() as reader:
+        assert reader is not shared
+        with reader.session() as inner:
+            assert inner is reader
+        latest = reader.latest()
+        worker = threading.Thread(target=lambda: outside.append(shared.latest()))
+        worker.start()
+        worker.join()
+        assert outside == [latest]  # the shared Reader still reads on its own connections
+        worker = threading.Thread(target=lambda: outside.append(_error_of(reader.latest)))
+        worker.start()
+        worker.join()
+        assert "another thread" in str(outside[-1])
+    with pytest.raises(RuntimeError, match="after its block ended"):
+        reader.latest()
+    assert shared.latest() == latest
+
+
+def _error_of(call) -> Exception | None:
+    try:
+        call()
+    except Exception as exc:
+        return exc
+    return None

@@ -19,14 +19,14 @@ import pytest
 from sqlalchemy import Engine, select
 
 from bot.answers.message import Answer, Chart
-from bot.answers.render import escape
+from bot.answers.mrkdwn import escape
 from bot.core.errors import UserError
 from bot.slack.app import NOT_INSTALLED
 from bot.slack.running import APOLOGY
 from bot.store.slack_tables import installations
 from commands import COMMAND_MODULES, all_commands
 from commands.base import Command, Context
-from tests.fakeslack import Call, FakeSlack
+from tests.fakes.slack import Call, FakeSlack
 from tests.slack_harness import (
     ACK_LIMIT_SECONDS,
     BOT_TOKEN,

@@ -11,8 +11,8 @@ from bot.core.clock import FrozenClock
 from bot.core.settings import load_settings, slack_mode
 from bot.slack.app import build_app
 from bot.slack.socket_mode import socket_mode_handler
-from tests.fake_socket_mode import FakeSocketMode
-from tests.fakeslack import FakeSlack
+from tests.fakes.slack import FakeSlack
+from tests.fakes.socket_mode import FakeSocketMode
 from tests.slack_harness import (
     BOT_TOKEN,
     CHANNEL,

@@ -30,7 +30,7 @@ from bot.store.bulk import insert_rows
 from bot.store.engine import make_engine, upgrade
 from bot.store.reader import Reader
 from bot.store.writer import store_crawl
-from tests.fakehub import make_record
+from tests.fakes.hub import make_record
 
 T_A = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 T_B = T_A + timedelta(days=7)

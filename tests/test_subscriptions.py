@@ -17,7 +17,7 @@ from bot.core.errors import UserError
 from commands import digest as digest_command
 from commands import subscribe, unsubscribe
 from commands import subscriptions as subscriptions_command
-from tests.fakeslack import FakeSlack
+from tests.fakes.slack import FakeSlack
 from tests.hubworld import CHANNEL, TEAM, USER, World, installed_world
 from tests.slack_harness import BOT_TOKEN, SlackHarness
 
@@ -58,10 +58,17 @@ def test_subscribe_confirms_in_channel_and_resolves_families_and_countries(world
     assert answer.in_channel
     assert "Subscribed this channel to *Qwen* (org `Qwen`): new releases" in answer.text
     assert f"<@{USER}>" in answer.text
-    assert "*United States* (country `US`)" in world.run(subscribe.COMMAND, "usa share").text
+    assert (
+        "*United States* (country `US`): share moves."
+        in world.run(subscribe.COMMAND, "usa share").text
+    )
     assert "`deepseek-ai`" in world.run(subscribe.COMMAND, "DeepSeek all").text
     updated = world.run(subscribe.COMMAND, "qwen all")
     assert "Updated this channel's subscription to *Qwen*" in updated.text
+    assert updated.text == (
+        ":white_check_mark: Updated this channel's subscription to *Qwen* (org `Qwen`): "
+        f"new releases and share moves. Added by <@{USER}>."
+    )
 
 
 @pytest.mark.parametrize(
@@ -85,6 +92,7 @@ def test_a_duplicate_subscription_is_an_error_that_says_how_to_stop(world: World
     with pytest.raises(UserError) as raised:
         world.run(subscribe.COMMAND, "deepseek")
     assert "already subscribed to *deepseek-ai*" in raised.value.message
+    assert "(org `deepseek-ai`) for new releases." in raised.value.message
     assert "`/unsubscribe deepseek-ai`" in raised.value.message
 
 
@@ -93,6 +101,7 @@ def test_unsubscribe_removes_or_explains_in_github_style(world: World) -> None:
     answer = world.run(unsubscribe.COMMAND, "China")
     assert answer.in_channel
     assert "Unsubscribed this channel from *China*" in answer.text
+    assert answer.text == "Unsubscribed this channel from *China* (country `CN`)."
     with pytest.raises(UserError) as raised:
         world.run(unsubscribe.COMMAND, "qwen")
     assert raised.value.message == (

@@ -10,13 +10,14 @@ A template writes mrkdwn text in which directive lines start new blocks::
 
 Text before any directive is a section. The blocks are built with slack_sdk's block models,
 whose validation checks Slack's limits; anything over a limit is split or trimmed with an
-"and N more" line instead of being refused.
+"and N more" line instead of being refused. Slack's Block Kit limits are declared here, once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
@@ -31,11 +32,14 @@ from slack_sdk.models.blocks import (
 from bot.answers.message import Answer
 
 MAX_BLOCKS = 50
+VIEW_BLOCKS = 100  # in modals and the App Home
 SECTION_CHARS = 3000
 FIELD_CHARS = 2000
 FIELDS_PER_SECTION = 10
 HEADER_CHARS = 150
 CONTEXT_ELEMENTS = 10
+IMAGE_TEXT_CHARS = 2000  # an image block's title and alt text
+BUTTON_VALUE_CHARS = 2000
 TEXT_CHARS = 40_000
 KINDS = ("header", "section", "field", "context", "divider")
 
@@ -83,6 +87,21 @@ def _split_text(text: str, limit: int) -> Iterator[str]:
         yield "\n".join(chunk)
 
 
+def _sections(text: str) -> list[tuple[Block, str, int]]:
+    """``text`` as sections cut at line ends, each with its text and its number of lines."""
+    if not text.strip():
+        return []
+    return [
+        (SectionBlock(text=MarkdownTextObject(text=chunk)), chunk, chunk.count("\n") + 1)
+        for chunk in _split_text(text, SECTION_CHARS)
+    ]
+
+
+def text_blocks(text: str) -> list[dict[str, Any]]:
+    """Plain mrkdwn ``text`` (no layout directives) as sections within Slack's limits."""
+    return [block.to_dict() for block, _, _ in _sections(text)]
+
+
 def _blocks(parts: list[_Part]) -> list[tuple[Block, str, int]]:
     """Each block with its fallback text and its number of lines."""
     built: list[tuple[Block, str, int]] = []
@@ -118,18 +137,16 @@ def _blocks(parts: list[_Part]) -> list[tuple[Block, str, int]]:
             context = ContextBlock(elements=[MarkdownTextObject(text=e) for e in elements])
             built.append((context, "\n".join(elements), len(elements)))
         else:
-            for chunk in _split_text(text, SECTION_CHARS):
-                section = SectionBlock(text=MarkdownTextObject(text=chunk))
-                built.append((section, chunk, chunk.count("\n") + 1))
+            built += _sections(text)
     flush_fields()
     return built
 
 
-def build_message(rendered: str) -> Answer:
+def build_message(rendered: str, max_blocks: int = MAX_BLOCKS) -> Answer:
     """Validated Block Kit blocks and the text fallback for a rendered layout."""
     built = _blocks(parse_layout(rendered))
-    if len(built) > MAX_BLOCKS:
-        kept, dropped = built[: MAX_BLOCKS - 1], built[MAX_BLOCKS - 1 :]
+    if len(built) > max_blocks:
+        kept, dropped = built[: max_blocks - 1], built[max_blocks - 1 :]
         more = f"…and {sum(lines for _, _, lines in dropped)} more lines not shown"
         built = [*kept, (ContextBlock(elements=[MarkdownTextObject(text=more)]), more, 1)]
     blocks = [block.to_dict() for block, _, _ in built]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from bot.answers.render import echo, escape
+from bot.answers.mrkdwn import echo, escape
 from bot.core.errors import UserError
 from bot.core.registry import (
     COUNTRY_ALIASES,

@@ -1,54 +1,35 @@
 """One shared jinja2 environment for every answer, with the filters that make numbers readable.
 
-Slack's mrkdwn needs only ``&``, ``<`` and ``>`` escaped (HTML autoescape would also mangle
-quotes). Every ``{{ value }}`` in a template is escaped unless it already is: the filters below
-return ``Mrkdwn`` strings, which are passed through, and anything else is escaped on output. So a
-template that forgets ``|mrkdwn`` still cannot ping ``<!channel>``.
+Every ``{{ value }}`` in a template is escaped for Slack's mrkdwn (``bot.answers.mrkdwn``; HTML
+autoescape would also mangle quotes) unless it already is: the filters below return ``Mrkdwn``
+strings, which are passed through, and anything else is escaped on output. So a template that
+forgets ``|mrkdwn`` still cannot ping ``<!channel>``.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FunctionLoader, StrictUndefined
 
 from bot.answers.blocks import build_message
 from bot.answers.message import Answer
+from bot.answers.mrkdwn import Mrkdwn, echo, escape, inline
 from bot.store.reader import Snapshot
 from bot.store.snapshots import is_demo_source
 
 STALE_AFTER = timedelta(days=2)
-ECHO_LIMIT = 80
 
 
-class Mrkdwn(str):
-    """Text that is already safe mrkdwn: not escaped again."""
+def plural(word: str, count: float | None, many: str = "") -> Mrkdwn:
+    """``word`` for a count of one, else its plural (``many``, by default ``word`` + s).
 
-    __slots__ = ()
-
-
-def escape(value: object) -> Mrkdwn:
-    """Escape for Slack mrkdwn: ``&`` first, then ``<`` and ``>``; nothing else."""
-    if isinstance(value, Mrkdwn):
-        return value
-    text = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return Mrkdwn(text)
-
-
-def echo(value: str, limit: int = ECHO_LIMIT) -> Mrkdwn:
-    """A user's words quoted back as inline code: one line, at most ``limit`` characters.
-
-    Backticks (they would end the code span) and invisible format characters such as
-    right-to-left overrides (they could disguise the rest of the message) are dropped.
+    In a template: ``{{ "model"|plural(total) }}``, ``{{ "delivery"|plural(n, "deliveries") }}``.
     """
-    visible = "".join(c for c in value if unicodedata.category(c) != "Cf")
-    text = " ".join(visible.replace("`", "'").split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return Mrkdwn(f"`{escape(text)}`")
+    return escape(word if count == 1 else many or f"{word}s")
 
 
 def human(value: float | None) -> Mrkdwn:
@@ -68,7 +49,7 @@ def human(value: float | None) -> Mrkdwn:
 
 def downloads(value: float | None) -> Mrkdwn:
     """1 download, 12.3K downloads."""
-    return Mrkdwn(f"{human(value)} download{'' if value == 1 else 's'}")
+    return Mrkdwn(f"{human(value)} {plural('download', value)}")
 
 
 def thousands(value: int | None) -> Mrkdwn:
@@ -105,6 +86,12 @@ def date(value: datetime | None, with_time: bool = False) -> Mrkdwn:
     return Mrkdwn(f"{text} {value:%H:%M} UTC" if with_time else text)
 
 
+def local_time(value: datetime, zone: str) -> Mrkdwn:
+    """Monday 5 Jan 2026 09:00 (Europe/Berlin): a moment in a channel's timezone."""
+    local = value.astimezone(ZoneInfo(zone))
+    return escape(f"{local:%A} {local.day} {local:%b %Y %H:%M} ({zone})")
+
+
 def _finalize(value: Any) -> Any:
     """Escape whatever a template prints unless a filter already made it safe."""
     if isinstance(value, str):
@@ -130,12 +117,15 @@ def _make_environment() -> Environment:
     env.filters.update(
         mrkdwn=escape,
         echo=echo,
+        inline=inline,
         human=human,
         downloads=downloads,
         thousands=thousands,
         pct=percent,
         pp=points,
         date=date,
+        local_time=local_time,
+        plural=plural,
     )
     return env
 

@@ -10,7 +10,9 @@ Share alerts compare a target's publisher share with the share it had when the c
 heard about it (or subscribed), and fire when it moved by the threshold or more.
 
 Planning writes the pending deliveries, the new share baselines and the snapshot's row in
-``alert_runs`` in one transaction, so a snapshot's alerts are planned exactly once.
+``alert_runs`` in one transaction, so a snapshot's alerts are planned exactly once. The sender
+(``bot.delivery.sender``) then claims the pending deliveries a batch at a time, posts each
+once, and records each outcome in one transaction.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ APScheduler 3 numbers Monday as 0 (unlike cron), so a number would silently shif
 Each run belongs to a *period*, the local date of the scheduled run it answers, which is the
 key of its row in the delivery ledger: whoever sends the digest for that date first wins, and
 everyone else (a restarted scheduler, a second process, ``hubpulse digest send``) finds it sent.
+What each run did is kept on the digest's row (``record_run``); for a run that posted, in the
+same transaction as the delivery's outcome (``bot.channels.outcome``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import ColumnElement, Connection, Engine, insert, select, update
 from sqlalchemy.engine import RowMapping
 
-from bot.answers.render import echo
+from bot.answers.mrkdwn import echo
 from bot.channels.channel import Channel
 from bot.core.clock import as_utc
 from bot.core.errors import UserError

@@ -1,11 +1,18 @@
 """The delivery ledger: every digest and alert message is posted at most once per key.
 
 A delivery's key is (workspace, channel, kind, period): a digest's period is the local date of
-its scheduled run, an alert's is the snapshot it reports. A sender *claims* a delivery before
-posting it, in one transaction: either by inserting the key with status ``claimed`` (the unique
-constraint makes a second insert fail, so a second process or a re-run gets nothing), or by
-moving an existing ``pending`` row (or a stale claim) to ``claimed`` with a conditional update
-whose row count says who won. Only the winner posts; it then marks the row ``sent``.
+its scheduled run, an alert's is the snapshot it reports. One message is one claim, one post
+and one record, each claim and each record one transaction:
+
+1. *Claim* (here), committed before Slack is called so that every other process sees it:
+   ``claim_new`` inserts the key with status ``claimed`` (the unique constraint makes a second
+   insert do nothing) or, when the key exists, moves a ``pending`` row (or a stale claim) to
+   ``claimed`` with a conditional update whose returned row says who won, and otherwise reads
+   the row someone else holds or finished, all in one transaction. ``claim_due`` claims a batch
+   of pending alerts and retries in one statement.
+2. *Post*: only the winner posts (``bot.delivery.sender``).
+3. *Record* (``bot.channels.outcome``): the row's new status, the channel's failure count and
+   the digest's last run, in one transaction.
 
 What can still happen twice, honestly: Slack has no idempotency key. If a process dies after
 Slack accepted the post and before ``sent`` is committed (a few milliseconds), or if Slack
@@ -18,7 +25,6 @@ in Slack message metadata, so such a double can be traced.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import socket
 import uuid
@@ -35,21 +41,10 @@ from bot.channels.channel import Channel
 from bot.core.clock import as_utc
 from bot.store.channel_tables import deliveries
 
-log = logging.getLogger(__name__)
-
 PENDING, CLAIMED, SENT, FAILED = "pending", "claimed", "sent", "failed"
 DIGEST, ALERT = "digest", "alert"
 STALE_CLAIM = timedelta(minutes=10)
 """A claim older than this, not marked sent, is taken to belong to a process that died."""
-RETRY_DELAYS = (
-    timedelta(minutes=1),
-    timedelta(minutes=5),
-    timedelta(minutes=15),
-    timedelta(minutes=30),
-    timedelta(hours=1),
-)
-GIVE_UP_AFTER = timedelta(days=2)
-"""A delivery Slack could not take for this long is marked failed instead of retried."""
 
 
 @dataclass(frozen=True)
@@ -174,29 +169,22 @@ def find(engine: Engine, channel: Channel, kind: str, period_key: str) -> Delive
 def find_in(
     connection: Connection, channel: Channel, kind: str, period_key: str
 ) -> Delivery | None:
-    d = deliveries.c
     row = (
-        connection.execute(
-            select(deliveries).where(
-                d.team_id == channel.team_id,
-                d.channel_id == channel.channel_id,
-                d.kind == kind,
-                d.period_key == period_key,
-            )
-        )
+        connection.execute(select(deliveries).where(_key_is(channel, kind, period_key)))
         .mappings()
         .first()
     )
     return _delivery(row) if row else None
 
 
-def _by_id(connection: Connection, delivery_id: int) -> Delivery:
-    row = (
-        connection.execute(select(deliveries).where(deliveries.c.id == delivery_id))
-        .mappings()
-        .one()
+def _key_is(channel: Channel, kind: str, period_key: str) -> ColumnElement[bool]:
+    d = deliveries.c
+    return and_(
+        d.team_id == channel.team_id,
+        d.channel_id == channel.channel_id,
+        d.kind == kind,
+        d.period_key == period_key,
     )
-    return _delivery(row)
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
@@ -214,22 +202,6 @@ def _claim_values(now: datetime, claimer: str) -> dict[str, Any]:
         "claimed_by": claimer,
         "attempts": deliveries.c.attempts + 1,
     }
-
-
-def claim(engine: Engine, delivery_id: int, now: datetime, claimer: str) -> Delivery | None:
-    """Take a pending (or abandoned) delivery; None when another sender has it or it is done."""
-    with engine.begin() as c:
-        row = (
-            c.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id, _claimable(now))
-                .values(**_claim_values(now, claimer))
-                .returning(*deliveries.c)
-            )
-            .mappings()
-            .first()
-        )
-    return _delivery(row) if row else None
 
 
 def claim_due(engine: Engine, now: datetime, claimer: str, limit: int) -> list[Delivery]:
@@ -253,6 +225,38 @@ def claim_due(engine: Engine, now: datetime, claimer: str, limit: int) -> list[D
     return sorted((_delivery(row) for row in rows), key=lambda d: d.id)
 
 
+@dataclass(frozen=True)
+class Claim:
+    """What ``claim_new`` got: ``won``, the delivery this sender now holds; or else ``taken``,
+    the row as someone else holds or finished it (None when it vanished meanwhile: the
+    workspace was forgotten)."""
+
+    won: Delivery | None
+    taken: Delivery | None = None
+
+
+def _claim_existing(
+    connection: Connection,
+    channel: Channel,
+    kind: str,
+    period_key: str,
+    now: datetime,
+    claimer: str,
+) -> Delivery | None:
+    """Claim the row of a key if it is pending or abandoned (a conditional update)."""
+    row = (
+        connection.execute(
+            update(deliveries)
+            .where(_key_is(channel, kind, period_key), _claimable(now))
+            .values(**_claim_values(now, claimer))
+            .returning(*deliveries.c)
+        )
+        .mappings()
+        .first()
+    )
+    return _delivery(row) if row else None
+
+
 def claim_new(
     engine: Engine,
     channel: Channel,
@@ -264,69 +268,22 @@ def claim_new(
     *,
     snapshot_id: int | None = None,
     late: bool = False,
-) -> Delivery | None:
-    """Insert a delivery already claimed, in one statement; or, when its key exists, claim
-    that one if it is pending or abandoned. None when it is sent, failed, or being sent by
-    someone else."""
+) -> Claim:
+    """Claim a delivery in one transaction: insert it already claimed; or, when its key
+    exists, claim that row if it is pending or abandoned; or else read it (sent, failed, or
+    being sent by someone else).
+
+    Each statement sees what other transactions committed before it (PostgreSQL's read
+    committed, SQLite's single writer), so of several senders racing on one key exactly one
+    gets a row back from the insert or the conditional update.
+    """
     values = _values(channel, kind, period_key, payload, now, snapshot_id, late)
     values.update(status=CLAIMED, claimed_at=now, claimed_by=claimer, attempts=1)
     with engine.begin() as c:
-        inserted = _insert_new(c, values)
-        if inserted is not None:
-            return inserted
-        existing = find_in(c, channel, kind, period_key)
-    if existing is None:
-        return None
-    return claim(engine, existing.id, now, claimer)
-
-
-def mark_sent(connection: Connection, delivery: Delivery, message_ts: str, now: datetime) -> None:
-    """Record a post Slack accepted (in the caller's transaction)."""
-    connection.execute(
-        update(deliveries)
-        .where(deliveries.c.id == delivery.id)
-        .values(status=SENT, sent_at=now, message_ts=message_ts, last_error=None)
-    )
-
-
-def mark_retry(engine: Engine, delivery: Delivery, error: str, now: datetime) -> bool:
-    """Leave a delivery pending for a later retry; False (and failed) when it is too old."""
-    if now - delivery.created_at > GIVE_UP_AFTER:
-        mark_failed(engine, delivery, f"gave up after {GIVE_UP_AFTER.days} days: {error}")
-        return False
-    delay = RETRY_DELAYS[min(max(delivery.attempts - 1, 0), len(RETRY_DELAYS) - 1)]
-    with engine.begin() as c:
-        c.execute(
-            update(deliveries)
-            .where(deliveries.c.id == delivery.id, deliveries.c.status != SENT)
-            .values(status=PENDING, next_attempt_at=now + delay, last_error=error[:500])
-        )
-    return True
-
-
-def mark_failed(engine: Engine, delivery: Delivery, error: str) -> None:
-    with engine.begin() as c:
-        c.execute(
-            update(deliveries)
-            .where(deliveries.c.id == delivery.id, deliveries.c.status != SENT)
-            .values(status=FAILED, last_error=error[:500])
-        )
-
-
-def fail_pending(engine: Engine, channel: Channel, error: str) -> int:
-    """Give up every pending delivery of a channel (it was paused)."""
-    d = deliveries.c
-    with engine.begin() as c:
-        result = c.execute(
-            update(deliveries)
-            .where(
-                d.team_id == channel.team_id,
-                d.channel_id == channel.channel_id,
-                d.status == PENDING,
-            )
-            .values(status=FAILED, last_error=error[:500])
-        )
-    return int(result.rowcount)
+        won = _insert_new(c, values) or _claim_existing(c, channel, kind, period_key, now, claimer)
+        if won is not None:
+            return Claim(won)
+        return Claim(None, find_in(c, channel, kind, period_key))
 
 
 def counts(engine: Engine, kinds: Sequence[str] = (DIGEST, ALERT)) -> dict[str, int]:

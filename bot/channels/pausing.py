@@ -5,13 +5,16 @@ the channel, the channel was archived, the workspace's token was revoked). Each 
 counted on every subscription and on the digest of that channel; after ``MAX_FAILURES`` in a
 row they are paused, with the reason shown by ``/digest status`` and ``/subscriptions``. A
 successful post resets the count. Other channels are not affected.
+
+Both run in the caller's transaction: ``bot.channels.outcome`` records a delivery's outcome
+and this bookkeeping together.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, Table, Update, update
+from sqlalchemy import Connection, Table, Update, update
 
 from bot.channels.channel import Channel
 from bot.store.channel_tables import digests, subscriptions
@@ -44,26 +47,26 @@ def _channel_rows(table: Table, channel: Channel) -> Update:
     )
 
 
-def record_failure(engine: Engine, channel: Channel, error: str, now: datetime) -> bool:
-    """Count a permanent failure; True when it paused the channel's deliveries."""
+def record_failure(connection: Connection, channel: Channel, error: str, now: datetime) -> bool:
+    """Count a permanent failure; True when it paused the channel's deliveries (caller's
+    transaction)."""
     reason = (
         f"paused after {MAX_FAILURES} failed deliveries in a row: {explain(error)} "
         f"(`{error}`). Fix it, then run `/digest on` or `/subscribe` again to resume."
     )
     paused = False
-    with engine.begin() as c:
-        for table in (subscriptions, digests):
-            c.execute(
-                _channel_rows(table, channel).values(
-                    failures=table.c.failures + 1, last_error=error, last_error_at=now
-                )
+    for table in (subscriptions, digests):
+        connection.execute(
+            _channel_rows(table, channel).values(
+                failures=table.c.failures + 1, last_error=error, last_error_at=now
             )
-            result = c.execute(
-                _channel_rows(table, channel)
-                .where(table.c.failures >= MAX_FAILURES, table.c.paused_reason.is_(None))
-                .values(paused_reason=reason, paused_at=now)
-            )
-            paused = paused or bool(result.rowcount)
+        )
+        result = connection.execute(
+            _channel_rows(table, channel)
+            .where(table.c.failures >= MAX_FAILURES, table.c.paused_reason.is_(None))
+            .values(paused_reason=reason, paused_at=now)
+        )
+        paused = paused or bool(result.rowcount)
     return paused
 
 

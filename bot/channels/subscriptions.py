@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, delete, insert, select
 from sqlalchemy.engine import RowMapping
 
 from bot.answers import names
-from bot.answers.render import echo, escape
+from bot.answers.mrkdwn import echo, escape
 from bot.channels.channel import Channel
 from bot.core.clock import as_utc
 from bot.core.errors import UserError

@@ -63,6 +63,7 @@ def open_store(config: Settings) -> Engine:
 VERBS = (
     "alerts",
     "ask",
+    "backfill",
     "config",
     "db",
     "demo",

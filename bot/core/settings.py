@@ -64,6 +64,7 @@ class Settings:
     digest_late_hours: float
     share_alert_pp: float
     port: int
+    archive_repo: str
 
     @property
     def zone(self) -> ZoneInfo:
@@ -201,6 +202,13 @@ SETTINGS = (
         number(0, 100),
     ),
     Setting("port", "HUBPULSE_PORT", "3000", "HTTP port of `hubpulse serve`", whole(1, 65535)),
+    Setting(
+        "archive_repo",
+        "HUBPULSE_ARCHIVE_REPO",
+        "hfmlsoc/hub_weekly_snapshots",
+        "Weekly whole-Hub archive for `hubpulse backfill`: a dataset repo on HF_ENDPOINT, "
+        "or a local directory of the same layout",
+    ),
 )
 
 

@@ -1,6 +1,9 @@
-"""Sending ledger deliveries to Slack: claim, post, and record what Slack said.
+"""Sending ledger deliveries to Slack: one claim, one post and one record per message.
 
-Slack's answers fall in three groups:
+For each message the sender makes three calls, each into one module: it claims the delivery
+(``bot.channels.ledger``, one transaction committed before Slack is called), posts it
+(``bot.delivery.poster``), and hands what Slack said to ``bot.channels.outcome``, which records
+it in one transaction. Slack's answers fall in three groups:
 
 * an outage (HTTP 5xx, a connection error, 429s beyond the client's own waits): the delivery
   stays pending and is retried later, with back-off;
@@ -10,6 +13,9 @@ Slack's answers fall in three groups:
   them after a few), and other channels carry on;
 * anything else (Slack rejected our message): the delivery fails and the error is logged as a
   bug, without blaming the channel.
+
+A digest's chart is drawn and attached in the message's thread after the record: the message
+is out by then.
 """
 
 from __future__ import annotations
@@ -23,11 +29,11 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 
 from bot.answers.message import Chart
-from bot.channels import digest_schedule
-from bot.channels import ledger as delivery
-from bot.channels import pausing as channel_health
+from bot.channels import ledger, outcome
 from bot.channels.channel import Channel
 from bot.channels.ledger import Delivery
+from bot.channels.outcome import CHANNEL, OUTAGE, REJECTED
+from bot.channels.pausing import PERMANENT_ERRORS
 from bot.core.clock import Clock
 from bot.delivery.poster import NotInstalled, Poster
 from bot.slackapi.clients import error_code
@@ -79,27 +85,27 @@ class Pacer:
 
 
 def classify(exc: Exception) -> tuple[str, str]:
-    """(``retry`` | ``channel`` | ``rejected``, error code) for a failed post.
+    """(``outage`` | ``channel`` | ``rejected``, error code) for a failed post.
 
     An unexpected exception is logged and retried with back-off (then given up): a bug must
     not lose the message, nor retry it in a tight loop.
     """
     if isinstance(exc, NotInstalled):
-        return "channel", "not_installed"
+        return CHANNEL, "not_installed"
     if isinstance(exc, SlackApiError):
         status = getattr(exc.response, "status_code", 200)
         if status >= 500:
-            return RETRY, f"http_{status}"
+            return OUTAGE, f"http_{status}"
         code = error_code(exc)
         if status == 429 or code in TRANSIENT_CODES:
-            return RETRY, code
-        if code in channel_health.PERMANENT_ERRORS:
-            return "channel", code
-        return "rejected", code
+            return OUTAGE, code
+        if code in PERMANENT_ERRORS:
+            return CHANNEL, code
+        return REJECTED, code
     if isinstance(exc, OSError):
-        return RETRY, f"{type(exc).__name__}: {exc}"[:200]
+        return OUTAGE, f"{type(exc).__name__}: {exc}"[:200]
     log.error("unexpected error while posting", exc_info=exc)
-    return RETRY, f"{type(exc).__name__}: {exc}"[:200]
+    return OUTAGE, f"{type(exc).__name__}: {exc}"[:200]
 
 
 class Sender:
@@ -120,7 +126,7 @@ class Sender:
         self.clock = clock
         self.charts = charts
         self.pacer = pacer or Pacer()
-        self.claimer = claimer or delivery.new_claimer()
+        self.claimer = claimer or ledger.new_claimer()
 
     def send_new(
         self,
@@ -132,7 +138,7 @@ class Sender:
         snapshot_id: int | None = None,
         late: bool = False,
     ) -> Attempt:
-        claimed = delivery.claim_new(
+        claim = ledger.claim_new(
             self.engine,
             channel,
             kind,
@@ -143,31 +149,30 @@ class Sender:
             snapshot_id=snapshot_id,
             late=late,
         )
-        if claimed is None:
-            existing = delivery.find(self.engine, channel, kind, period_key)
-            if existing is None:  # deleted meanwhile (the workspace was forgotten)
-                return Attempt(f"{channel.team_id}/{channel.channel_id}/{kind}", DONE)
-            busy = existing.status in (delivery.PENDING, delivery.CLAIMED)
-            return Attempt(
-                existing.key, BUSY if busy else DONE, existing.last_error, late=existing.late
-            )
-        return self.send(claimed)
+        if claim.won is not None:
+            return self.send(claim.won)
+        taken = claim.taken
+        if taken is None:  # deleted meanwhile (the workspace was forgotten)
+            return Attempt(f"{channel.team_id}/{channel.channel_id}/{kind}", DONE)
+        busy = taken.status in (ledger.PENDING, ledger.CLAIMED)
+        return Attempt(taken.key, BUSY if busy else DONE, taken.last_error, late=taken.late)
 
     def send_due(self) -> list[Attempt]:
         """Post the pending deliveries whose time came (new alerts, retries) and claims
         abandoned by a dead process, claiming a batch at a time so claims stay fresh."""
         attempts: list[Attempt] = []
         while True:
-            batch = delivery.claim_due(self.engine, self.clock.now(), self.claimer, CLAIM_BATCH)
+            batch = ledger.claim_due(self.engine, self.clock.now(), self.claimer, CLAIM_BATCH)
             attempts += [self.send(item) for item in batch]
             if len(batch) < CLAIM_BATCH:
                 return attempts
 
     def send(self, item: Delivery) -> Attempt:
         """Post a delivery this sender has claimed and record the outcome."""
+        key = item.key
         message = {
             "text": item.payload["text"],
-            "metadata": {"event_type": METADATA_EVENT, "event_payload": {"key": item.key}},
+            "metadata": {"event_type": METADATA_EVENT, "event_payload": {"key": key}},
             "unfurl_links": False,
             "unfurl_media": False,
         }
@@ -177,25 +182,13 @@ class Sender:
         try:
             ts = self.poster.post(item.channel, message)
         except Exception as exc:
-            return self._failed(item, exc)
-        now = self.clock.now()
-        with self.engine.begin() as c:
-            delivery.mark_sent(c, item, ts, now)
-            channel_health.record_success(c, item.channel)
-            if item.kind == delivery.DIGEST:
-                digest_schedule.record_run(
-                    c,
-                    item.channel,
-                    now,
-                    "sent, late" if item.late else "sent",
-                    period=item.period_key,
-                    snapshot_id=item.snapshot_id,
-                )
-        self._attach_chart(item, ts)
-        log.info("delivered %s", item.key)
-        return Attempt(item.key, SENT, late=item.late)
+            return self._failed(item, key, exc)
+        outcome.sent(self.engine, item, ts, self.clock.now())
+        self._attach_chart(item, key, ts)
+        log.info("delivered %s", key)
+        return Attempt(key, SENT, late=item.late)
 
-    def _attach_chart(self, item: Delivery, ts: str) -> None:
+    def _attach_chart(self, item: Delivery, key: str, ts: str) -> None:
         """The chart goes in the message's thread; the message is out already, so a chart
         that cannot be drawn or uploaded is logged and the pass carries on."""
         chart_of = item.payload.get("chart_snapshot_id")
@@ -206,36 +199,19 @@ class Sender:
             if chart is not None:
                 self.poster.upload(item.channel, chart.png, chart.title, ts)
         except Exception:
-            log.exception("could not attach the chart to %s", item.key)
+            log.exception("could not attach the chart to %s", key)
 
-    def _failed(self, item: Delivery, exc: Exception) -> Attempt:
-        kind, code = classify(exc)
-        now = self.clock.now()
-        if kind == RETRY:
-            kept = delivery.mark_retry(self.engine, item, code, now)
+    def _failed(self, item: Delivery, key: str, exc: Exception) -> Attempt:
+        reason, code = classify(exc)
+        recorded = outcome.failed(self.engine, item, reason, code, self.clock.now())
+        kept = recorded.status == ledger.PENDING
+        if reason == OUTAGE:
             log.warning(
-                "Slack unavailable for %s (%s): %s",
-                item.key,
-                code,
-                "will retry" if kept else "gave up",
+                "Slack unavailable for %s (%s): %s", key, code, "will retry" if kept else "gave up"
             )
-            self._record_digest(
-                item, f"Slack unavailable ({code}); will retry" if kept else f"failed: {code}"
-            )
-            return Attempt(item.key, RETRY if kept else FAILED, code)
-        delivery.mark_failed(self.engine, item, code)
-        if kind == "rejected":
-            log.error("Slack rejected %s: %s", item.key, code)
-            self._record_digest(item, f"failed: Slack rejected the message ({code})")
-            return Attempt(item.key, FAILED, code)
-        paused = channel_health.record_failure(self.engine, item.channel, code, now)
-        if paused:
-            delivery.fail_pending(self.engine, item.channel, f"paused after {code}")
-        log.warning("cannot deliver %s: %s%s", item.key, code, " (paused)" if paused else "")
-        self._record_digest(item, f"failed: {channel_health.explain(code)} (`{code}`)")
-        return Attempt(item.key, FAILED, code, paused=paused)
-
-    def _record_digest(self, item: Delivery, result: str) -> None:
-        if item.kind == delivery.DIGEST:
-            with self.engine.begin() as c:
-                digest_schedule.record_run(c, item.channel, self.clock.now(), result)
+        elif reason == REJECTED:
+            log.error("Slack rejected %s: %s", key, code)
+        else:
+            paused = " (paused)" if recorded.paused else ""
+            log.warning("cannot deliver %s: %s%s", key, code, paused)
+        return Attempt(key, RETRY if kept else FAILED, code, paused=recorded.paused)

@@ -11,8 +11,8 @@ sorting them by id would touch every value once more.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cached_property
 from itertools import chain
@@ -20,24 +20,10 @@ from operator import attrgetter
 from typing import Any
 from zlib import crc32
 
+from bot.model.fields import CHANGEABLE, LISTS
 from bot.model.records import Edge, ModelRecord
 
-_FIELDS = (
-    "id",
-    "author",
-    "created_at",
-    "pipeline_tag",
-    "library",
-    "license",
-    "gated",
-    "tags",
-    "downloads",
-    "downloads_all_time",
-    "likes",
-    "trending_score",
-    "children_count",
-    "parents",
-)
+_FIELDS = tuple(each.name for each in fields(ModelRecord))
 _READ = attrgetter(*_FIELDS)
 _LINK = attrgetter("child", "parent", "relation")
 
@@ -47,7 +33,8 @@ Link = tuple[str, str, str]
 
 @dataclass(frozen=True)
 class ModelColumns:
-    """One sequence per stored field, in crawl order, and the parent links."""
+    """One sequence per field of ``ModelRecord`` (``of`` fills them by name, so a field missing
+    here fails at once), in crawl order, and the parent links."""
 
     id: Sequence[str]
     author: Sequence[str]
@@ -56,7 +43,7 @@ class ModelColumns:
     library: Sequence[str | None]
     license: Sequence[str | None]
     gated: Sequence[str]
-    tags: Sequence[list[str]]
+    tags: Sequence[Sequence[str]]
     downloads: Sequence[int]
     downloads_all_time: Sequence[int | None]
     likes: Sequence[int]
@@ -72,14 +59,12 @@ class ModelColumns:
 
     @classmethod
     def of(cls, records: Iterable[ModelRecord]) -> ModelColumns:
-        fields: list[Sequence[Any]] = list(zip(*map(_READ, records), strict=True))
-        if not fields:
-            fields = [()] * len(_FIELDS)
-        parents = fields.pop()
-        fields.append(fingerprints(fields, parents))
-        names = (*_FIELDS[:-1], "fingerprint")
+        read = list(zip(*map(_READ, records), strict=True)) or [()] * len(_FIELDS)
+        column: dict[str, Sequence[Any]] = dict(zip(_FIELDS, read, strict=True))
+        parents = column.pop("parents")
         return cls(
-            **dict(zip(names, fields, strict=True)),
+            **column,
+            fingerprint=fingerprints(column, parents),
             links=list(map(_LINK, chain.from_iterable(parents))),
             parent_counts=list(map(len, parents)),
         )
@@ -98,28 +83,23 @@ class ModelColumns:
         return {model_id: index for index, model_id in enumerate(self.id)}
 
 
-def fingerprints(fields: Sequence[Sequence[Any]], parents: Sequence[list[Edge]]) -> list[int]:
+def fingerprints(column: Mapping[str, Sequence[Any]], parents: Sequence[list[Edge]]) -> list[int]:
     """A CRC-32 per model of everything a change on the Hub can change in its ``models`` row and
-    its parent links: the pipeline tag, library, license, gating, tags and parents. (The id,
-    author and creation time of a repo never change.) A model whose fingerprint is the stored
-    one is not written again; two different rows share a CRC-32 once in four billion.
+    its parent links: the ``CHANGEABLE`` fields (``bot.model.fields``) and the parents. A model
+    whose fingerprint is the stored one is not written again; two different rows share a CRC-32
+    once in four billion.
 
-    ``fields`` are the ``_FIELDS`` columns, ``parents`` each model's parent links. Built with
+    ``column`` holds each field's column, ``parents`` each model's parent links. Built with
     ``map`` and ``str.join`` over whole columns: a Python function per model took as long as
     writing the models."""
     links = [
         "\x1e".join([f"{edge.parent} {edge.relation}" for edge in edges]) if edges else ""
         for edges in parents
     ]
-    column = dict(zip(_FIELDS, fields, strict=False))
     texts = map(
         "\x1f".join,
         zip(
-            map(str, column["pipeline_tag"]),
-            map(str, column["library"]),
-            map(str, column["license"]),
-            column["gated"],
-            map("\x1e".join, column["tags"]),
+            *[map("\x1e".join if name in LISTS else str, column[name]) for name in CHANGEABLE],
             links,
             strict=True,
         ),

@@ -7,10 +7,12 @@ API; both are read defensively because real records often lack fields.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from bot.model.fields import ModelMetadata
 
 RELATIONS = ("finetune", "quantized", "adapter", "merge")
 UNKNOWN_RELATION = "unknown"
@@ -29,17 +31,9 @@ class Edge:
 
 
 @dataclass(slots=True)
-class ModelRecord:
-    """One model as seen in one crawl."""
+class ModelRecord(ModelMetadata):
+    """One model as seen in one crawl: its metadata, that crawl's figures and its parent links."""
 
-    id: str
-    author: str
-    created_at: datetime | None
-    pipeline_tag: str | None
-    library: str | None
-    license: str | None
-    gated: str
-    tags: list[str]
     downloads: int
     downloads_all_time: int | None
     likes: int
@@ -200,7 +194,7 @@ was a tenth of the time a 200,000-model snapshot took to store."""
 _encode_string = json.encoder.encode_basestring_ascii
 
 
-def tags_json(tags: list[str]) -> str:
+def tags_json(tags: Sequence[str]) -> str:
     """``_COMPACT_JSON(tags)``, joined from each string's C-encoded form: 200,000 models'
     tag lists are encoded per snapshot."""
     try:

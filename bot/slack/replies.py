@@ -16,16 +16,14 @@ from typing import Any
 from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import ImageBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import ImageBlock
 
+from bot.answers.blocks import IMAGE_TEXT_CHARS, MAX_BLOCKS, text_blocks
 from bot.answers.message import Answer, Chart
 from bot.slackapi.clients import error_code
 
 log = logging.getLogger(__name__)
 
-MAX_BLOCKS = 50
-SECTION_CHARS = 3000
-TITLE_CHARS = 2000
 CHART_FILENAME = "hubpulse-chart.png"
 #: chat.postMessage errors meaning "this bot cannot post in that conversation".
 CANNOT_POST = frozenset({"not_in_channel", "channel_not_found"})
@@ -37,22 +35,6 @@ INVITE_HINT = (
 Block = dict[str, Any]
 
 
-def text_blocks(text: str) -> list[Block]:
-    """Sections holding ``text``, cut at line ends to fit Slack's 3,000-character limit."""
-    blocks: list[Block] = []
-    chunk = ""
-    for line in text.split("\n"):
-        line = line[:SECTION_CHARS]
-        if chunk and len(chunk) + 1 + len(line) > SECTION_CHARS:
-            blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)).to_dict())
-            chunk = line
-        else:
-            chunk = f"{chunk}\n{line}" if chunk else line
-    if chunk.strip():
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)).to_dict())
-    return blocks
-
-
 def body_blocks(answer: Answer, tail: list[Block]) -> list[Block]:
     """The answer's blocks (or its text as sections) then ``tail``, at most 50 in all."""
     blocks = answer.blocks or text_blocks(answer.text)
@@ -60,24 +42,32 @@ def body_blocks(answer: Answer, tail: list[Block]) -> list[Block]:
 
 
 def _chart_title(chart: Chart) -> str:
-    return (chart.title or "Chart")[:TITLE_CHARS]
+    return (chart.title or "Chart")[:IMAGE_TEXT_CHARS]
+
+
+def _upload(client: WebClient, chart: Chart, channel: str | None = None) -> Any:
+    """Upload ``chart`` to ``channel`` (or visible only to the bot); None if Slack refused."""
+    try:
+        return client.files_upload_v2(
+            channel=channel,
+            content=chart.png,
+            filename=CHART_FILENAME,
+            title=_chart_title(chart),
+            alt_txt=chart.alt_text[:IMAGE_TEXT_CHARS],
+        )
+    except SlackApiError:
+        return None  # logged by the client
 
 
 def private_chart_block(client: WebClient, chart: Chart) -> Block | None:
     """Upload ``chart`` visible only to the bot and return an image block showing it."""
-    try:
-        uploaded = client.files_upload_v2(
-            content=chart.png,
-            filename=CHART_FILENAME,
-            title=_chart_title(chart),
-            alt_txt=chart.alt_text[:TITLE_CHARS],
-        )
-    except SlackApiError:
-        return None  # logged by the client; the answer goes out as text
+    uploaded = _upload(client, chart)
+    if uploaded is None:
+        return None  # the answer goes out as text
     file_id = str(uploaded["file"]["id"])
     return ImageBlock(
         slack_file={"id": file_id},
-        alt_text=(chart.alt_text or _chart_title(chart))[:TITLE_CHARS],
+        alt_text=(chart.alt_text or _chart_title(chart))[:IMAGE_TEXT_CHARS],
         title=_chart_title(chart),
     ).to_dict()
 
@@ -117,17 +107,4 @@ def post_in_channel(
         _sent(respond(text=INVITE_HINT, response_type="ephemeral"), "the invite hint")
         return
     if answer.chart is not None:
-        _upload_to_channel(client, channel_id, answer.chart)
-
-
-def _upload_to_channel(client: WebClient, channel_id: str, chart: Chart) -> None:
-    try:
-        client.files_upload_v2(
-            channel=channel_id,
-            content=chart.png,
-            filename=CHART_FILENAME,
-            title=_chart_title(chart),
-            alt_txt=chart.alt_text[:TITLE_CHARS],
-        )
-    except SlackApiError:
-        return  # logged by the client; the text answer is already in the channel
+        _upload(client, answer.chart, channel_id)  # if refused, the text is in the channel

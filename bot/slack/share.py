@@ -16,13 +16,13 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
-from bot.answers.render import escape
+from bot.answers.blocks import BUTTON_VALUE_CHARS
+from bot.answers.mrkdwn import escape, unescape
 from bot.slack.replies import Block, post_in_channel
 from bot.slack.running import MAX_TEXT, Caller, answer_or_explain, apologize
 from bot.slack.services import services_of
 
 SHARE_ACTION = "hubpulse_share"
-VALUE_CHARS = 2000
 STALE_BUTTON = "That button no longer works here; run the command again."
 
 
@@ -31,7 +31,7 @@ def share_tail(command_name: str, text: str) -> list[Block]:
     value = json.dumps(
         {"command": command_name, "text": escape(text)}, ensure_ascii=False, separators=(",", ":")
     )
-    if len(value) > VALUE_CHARS:
+    if len(value) > BUTTON_VALUE_CHARS:
         return []
     button = ButtonElement(text="Share in channel", action_id=SHARE_ACTION, value=value)
     return [ActionsBlock(block_id=SHARE_ACTION, elements=[button]).to_dict()]
@@ -49,11 +49,6 @@ def shared_request(body: dict[str, Any]) -> tuple[str, str] | None:
         return None
     text = unescape(text)
     return (command, text) if len(text) <= MAX_TEXT else None
-
-
-def unescape(text: str) -> str:
-    """The inverse of ``bot.answers.render.escape``."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def register_share_action(app: App) -> None:

@@ -6,18 +6,25 @@ one org's models); none scans every model of a snapshot.
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Connection, Engine, Row, RowMapping, Table, and_, func, select
 
-from bot.core.clock import Clock, SystemClock, as_utc
+from bot.core.clock import Clock, SystemClock
 from bot.core.errors import EmptyCacheError
 from bot.core.registry import Registry, load_registry
-from bot.model.aggregates import AggregateRow
+from bot.model.aggregates import ORG, PUBLISHER, AggregateRow
+from bot.model.descendants import ALL_RELATIONS
+from bot.model.fields import ModelMetadata
 from bot.store import schema
+from bot.store.rows import mapper
 from bot.store.snapshots import COMPLETE, same_kind_as
 
 WEEK = timedelta(days=7)
@@ -39,16 +46,13 @@ class Snapshot:
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class Model:
-    id: str
-    author: str
-    created_at: datetime | None
-    pipeline_tag: str | None
-    library: str | None
-    license: str | None
-    gated: str
-    tags: tuple[str, ...]
+@dataclass(slots=True)
+class Model(ModelMetadata):
+    """A stored model: its metadata (``tags`` a tuple) and the snapshot that first saw it.
+
+    Not frozen, unlike the other rows: a frozen dataclass cannot extend ``ModelMetadata``, which
+    the crawl's records extend and the crawl amends."""
+
     first_seen_snapshot_id: int | None
 
 
@@ -75,59 +79,21 @@ class LineageStat:
     top_descendants: list[tuple[str, int]]
 
 
-def _snapshot(row: object) -> Snapshot:
-    r = row._mapping  # type: ignore[attr-defined]
-    return Snapshot(
-        id=r["id"],
-        taken_at=as_utc(r["taken_at"]),
-        source=r["source"],
-        status=r["status"],
-        top_n=r["top_n"],
-        models_total=r["models_total"],
-        top_models=r["top_models"],
-        downloads_total=r["downloads_total"],
-        note=r["note"] or "",
-        finished_at=as_utc(r["finished_at"]) if r["finished_at"] else None,
-        error=r["error"],
-    )
+_snapshot = mapper(Snapshot)
+_model = mapper(Model)
+_stat = mapper(ModelStat)
+_aggregate = mapper(AggregateRow)
 
 
-def _model(row: object) -> Model:
-    r = row._mapping  # type: ignore[attr-defined]
-    return Model(
-        id=r["id"],
-        author=r["author"],
-        created_at=as_utc(r["created_at"]) if r["created_at"] else None,
-        pipeline_tag=r["pipeline_tag"],
-        library=r["library"],
-        license=r["license"],
-        gated=r["gated"],
-        tags=tuple(json.loads(r["tags"] or "[]")),
-        first_seen_snapshot_id=r["first_seen_snapshot_id"],
-    )
+def _by_relation(values: RowMapping) -> dict[str, int]:
+    return {relation: values[relation] for relation in ALL_RELATIONS}
 
 
-def _stat(row: object) -> ModelStat:
-    r = row._mapping  # type: ignore[attr-defined]
-    return ModelStat(
-        model_id=r["model_id"],
-        downloads=r["downloads"],
-        downloads_all_time=r["downloads_all_time"],
-        likes=r["likes"],
-        trending_score=r["trending_score"],
-        in_top=bool(r["in_top"]),
-        weekly_downloads=r["weekly_downloads"],
-        weekly_basis=r["weekly_basis"],
-        children_count=r["children_count"],
-        family=r["family"],
-    )
+def _top_descendants(values: RowMapping) -> list[tuple[str, int]]:
+    return [(str(i), int(d)) for i, d in json.loads(values["top_descendants"])]
 
 
-def _aggregate(row: object) -> AggregateRow:
-    r = row._mapping  # type: ignore[attr-defined]
-    return AggregateRow(
-        r["attribution"], r["level"], r["key"], r["downloads"], r["models"], r["share"], r["rank"]
-    )
+_lineage_stat = mapper(LineageStat, by_relation=_by_relation, top_descendants=_top_descendants)
 
 
 class Reader:
@@ -139,6 +105,37 @@ class Reader:
         self.engine = engine
         self.registry = registry or load_registry()
         self.clock = clock or SystemClock()
+        self._connection: Connection | None = None
+        self._thread: int | None = None
+
+    @contextmanager
+    def session(self) -> Iterator[Reader]:
+        """A Reader whose reads all share one connection (and transaction) until the block
+        ends: an answer that reads many facts checks out one connection, not one per fact.
+
+        This Reader is left as it is, for the threads that share it; the one given is another,
+        for this thread and this block only, and raises if used elsewhere or later. Inside a
+        session, ``session()`` gives the session's own Reader."""
+        if self._connection is not None:
+            yield self
+            return
+        with self.engine.connect() as connection:
+            bound = copy.copy(self)
+            bound._connection, bound._thread = connection, threading.get_ident()
+            yield bound
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        """The session's connection, else one from the pool for this read alone."""
+        if self._connection is None:
+            with self.engine.connect() as connection:
+                yield connection
+            return
+        if self._connection.closed:
+            raise RuntimeError("a Reader from session() was used after its block ended")
+        if self._thread != threading.get_ident():
+            raise RuntimeError("a Reader from session() was used by another thread")
+        yield self._connection
 
     # Snapshots
     def latest(self) -> Snapshot:
@@ -150,7 +147,7 @@ class Reader:
 
     def latest_or_none(self) -> Snapshot | None:
         s = schema.snapshots
-        with self.engine.connect() as c:
+        with self._connect() as c:
             row = c.execute(
                 select(s).where(s.c.status == COMPLETE).order_by(s.c.taken_at.desc()).limit(1)
             ).first()
@@ -158,7 +155,7 @@ class Reader:
 
     def snapshot(self, snapshot_id: int) -> Snapshot | None:
         s = schema.snapshots
-        with self.engine.connect() as c:
+        with self._connect() as c:
             row = c.execute(select(s).where(s.c.id == snapshot_id)).first()
         return _snapshot(row) if row else None
 
@@ -172,14 +169,14 @@ class Reader:
             query = query.where(s.c.status == status)
         if limit is not None:
             query = query.limit(limit)
-        with self.engine.connect() as c:
+        with self._connect() as c:
             return [_snapshot(row) for row in c.execute(query)]
 
     def week_before(self, snapshot: Snapshot) -> Snapshot | None:
         """The complete snapshot nearest to seven days before ``snapshot`` (within 4-10 days)."""
         s = schema.snapshots
         target = snapshot.taken_at - WEEK
-        with self.engine.connect() as c:
+        with self._connect() as c:
             rows = c.execute(
                 select(s).where(
                     s.c.status == COMPLETE,
@@ -219,7 +216,7 @@ class Reader:
             query = query.where(a.c.key.in_(list(keys)))
         if limit is not None:
             query = query.limit(limit)
-        with self.engine.connect() as c:
+        with self._connect() as c:
             return [_aggregate(row) for row in c.execute(query)]
 
     def aggregate(
@@ -236,7 +233,7 @@ class Reader:
         if not snaps:
             return []
         a = schema.aggregates
-        with self.engine.connect() as c:
+        with self._connect() as c:
             rows = c.execute(
                 select(a.c.snapshot_id, a.c.key, a.c.share).where(
                     a.c.snapshot_id.in_([s.id for s in snaps]),
@@ -254,7 +251,7 @@ class Reader:
     def model(self, model_id: str) -> Model | None:
         """A model by id, case-insensitively."""
         m = schema.models
-        with self.engine.connect() as c:
+        with self._connect() as c:
             row = c.execute(select(m).where(m.c.id == model_id)).first()
             if row is None:
                 row = c.execute(
@@ -268,7 +265,7 @@ class Reader:
         lowered = list({model_id.lower() for model_id in model_ids})
         if not lowered:
             return []
-        with self.engine.connect() as c:
+        with self._connect() as c:
             rows = c.execute(select(m).where(m.c.id_lower.in_(lowered)).order_by(m.c.id))
             return [_model(row) for row in rows]
 
@@ -276,13 +273,13 @@ class Reader:
         """The Hub author spelled ``name`` in any case: one of the snapshot's org rows, else
         an exact author with stored models."""
         a, m = schema.aggregates, schema.models
-        with self.engine.connect() as c:
+        with self._connect() as c:
             key = c.execute(
                 select(a.c.key)
                 .where(
                     a.c.snapshot_id == snapshot_id,
-                    a.c.attribution == "publisher",
-                    a.c.level == "org",
+                    a.c.attribution == PUBLISHER,
+                    a.c.level == ORG,
                     func.lower(a.c.key) == name.lower(),
                 )
                 .order_by(a.c.rank)
@@ -297,15 +294,17 @@ class Reader:
         ids = list(model_ids)
         if not ids:
             return {}
-        with self.engine.connect() as c:
+        with self._connect() as c:
             return {row.id: _model(row) for row in c.execute(select(m).where(m.c.id.in_(ids)))}
 
+    def _model_row(self, table: Table, snapshot_id: int, model_id: str) -> Row[Any] | None:
+        """A model's row of a table keyed by snapshot and model."""
+        key = (table.c.snapshot_id == snapshot_id, table.c.model_id == model_id)
+        with self._connect() as c:
+            return c.execute(select(table).where(*key)).first()
+
     def stat(self, snapshot_id: int, model_id: str) -> ModelStat | None:
-        st = schema.model_stats
-        with self.engine.connect() as c:
-            row = c.execute(
-                select(st).where(st.c.snapshot_id == snapshot_id, st.c.model_id == model_id)
-            ).first()
+        row = self._model_row(schema.model_stats, snapshot_id, model_id)
         return _stat(row) if row else None
 
     def stats(self, snapshot_id: int, model_ids: Iterable[str]) -> dict[str, ModelStat]:
@@ -313,7 +312,7 @@ class Reader:
         ids = list(model_ids)
         if not ids:
             return {}
-        with self.engine.connect() as c:
+        with self._connect() as c:
             rows = c.execute(
                 select(st).where(st.c.snapshot_id == snapshot_id, st.c.model_id.in_(ids))
             )
@@ -336,47 +335,22 @@ class Reader:
             .order_by(st.c.downloads.desc(), m.c.id)
             .limit(limit)
         )
-        with self.engine.connect() as c:
+        with self._connect() as c:
             return [(_model(row), _stat(row)) for row in c.execute(query)]
-
-    def org_model_count(self, snapshot_id: int, author: str) -> int:
-        m, st = schema.models, schema.model_stats
-        with self.engine.connect() as c:
-            return int(
-                c.execute(
-                    select(func.count())
-                    .select_from(m)
-                    .join(st, and_(st.c.model_id == m.c.id, st.c.snapshot_id == snapshot_id))
-                    .where(m.c.author == author)
-                ).scalar_one()
-            )
 
     # Lineage
     def parents(self, model_id: str) -> list[tuple[str, str]]:
         """Direct parents as (parent, relation), in a stable order."""
         e = schema.lineage_edges
-        with self.engine.connect() as c:
+        with self._connect() as c:
             rows = c.execute(
                 select(e.c.parent, e.c.relation).where(e.c.child == model_id).order_by(e.c.parent)
             ).all()
         return [(row.parent, row.relation) for row in rows]
 
     def lineage_stat(self, snapshot_id: int, model_id: str) -> LineageStat | None:
-        ls = schema.lineage_stats
-        with self.engine.connect() as c:
-            row = c.execute(
-                select(ls).where(ls.c.snapshot_id == snapshot_id, ls.c.model_id == model_id)
-            ).first()
-        if row is None:
-            return None
-        r = row._mapping
-        return LineageStat(
-            model_id=r["model_id"],
-            descendants=r["descendants"],
-            by_relation={k: r[k] for k in ("finetune", "quantized", "adapter", "merge", "unknown")},
-            descendant_downloads=r["descendant_downloads"],
-            top_descendants=[(str(i), int(d)) for i, d in json.loads(r["top_descendants"])],
-        )
+        row = self._model_row(schema.lineage_stats, snapshot_id, model_id)
+        return _lineage_stat(row) if row else None
 
     # Releases
     def created_between(
@@ -391,13 +365,13 @@ class Reader:
         )
         if authors is not None:
             query = query.where(m.c.author.in_(list(authors)))
-        with self.engine.connect() as c:
+        with self._connect() as c:
             return [_model(row) for row in c.execute(query)]
 
     def new_in_snapshot(self, snapshot_id: int) -> list[Model]:
         """Models first seen in this snapshot."""
         m = schema.models
-        with self.engine.connect() as c:
+        with self._connect() as c:
             rows = c.execute(
                 select(m).where(m.c.first_seen_snapshot_id == snapshot_id).order_by(m.c.id)
             )

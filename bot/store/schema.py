@@ -44,6 +44,9 @@ orgs = Table(
     Column("source", Text, nullable=False, default=""),
 )
 
+# A model's columns from the Hub are the fields of bot.model.fields.ModelMetadata (the writer
+# stores them and the reader reads them by name); id_lower, first_seen_snapshot_id and fingerprint
+# are the store's own.
 models = Table(
     "models",
     metadata,
@@ -57,8 +60,8 @@ models = Table(
     Column("gated", String(16), nullable=False, default="false"),
     Column("tags", Text, nullable=False, default="[]"),
     Column("first_seen_snapshot_id", Integer, index=True),
-    # bot.model.columns.fingerprint of the row and the model's parent links: a refresh rewrites only
-    # the models whose fingerprint changed (migration 0005).
+    # bot.model.columns.fingerprints of the row and the model's parent links: a refresh rewrites
+    # only the models whose fingerprint changed (migration 0005).
     Column("fingerprint", BigInteger),
 )
 

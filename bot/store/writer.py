@@ -24,6 +24,7 @@ from bot.model.aggregates import compute_aggregates, families
 from bot.model.columns import ModelColumns
 from bot.model.crawl import Crawl
 from bot.model.descendants import compute_lineage_stats
+from bot.model.fields import LISTS, METADATA
 from bot.model.lineage import build_tree
 from bot.model.records import tags_json
 from bot.store import schema
@@ -53,17 +54,10 @@ class WriteResult:
     missing_parents: int
 
 
-MODEL_UPDATED = (
-    "author",
-    "created_at",
-    "pipeline_tag",
-    "library",
-    "license",
-    "gated",
-    "tags",
-    "fingerprint",
-)
-"""An upsert refreshes everything but the id and the snapshot that first saw the model."""
+MODEL_KEPT = ("id", "id_lower", "first_seen_snapshot_id")
+"""The ``models`` columns an upsert leaves as they are: the key (and its lower-case form) and the
+snapshot that first saw the model. It refreshes every other column: the metadata
+(``bot.model.fields.METADATA``) and the fingerprint."""
 EDGE_COLUMNS = ("child", "parent", "relation")
 AGGREGATE_COLUMNS = (
     "snapshot_id",
@@ -292,25 +286,21 @@ def _write_models(connection: Connection, columns: ModelColumns, snapshot_id: in
     def pick(column: Sequence[Any]) -> Iterator[Any]:
         return map(column.__getitem__, changed)
 
+    rows = {name: pick(getattr(columns, name)) for name in METADATA}
+    for name in LISTS:
+        rows[name] = map(tags_json, rows[name])
+    rows |= {
+        "id_lower": map(str.lower, pick(ids)),
+        "first_seen_snapshot_id": repeat(snapshot_id, len(changed)),
+        "fingerprint": pick(prints),
+    }
     with indexes_deferred(connection, schema.models):
         insert_columns(
             connection,
             schema.models,
-            {
-                "id": pick(ids),
-                "id_lower": map(str.lower, pick(ids)),
-                "author": pick(columns.author),
-                "created_at": pick(columns.created_at),
-                "pipeline_tag": pick(columns.pipeline_tag),
-                "library": pick(columns.library),
-                "license": pick(columns.license),
-                "gated": pick(columns.gated),
-                "tags": map(tags_json, pick(columns.tags)),
-                "first_seen_snapshot_id": repeat(snapshot_id, len(changed)),
-                "fingerprint": pick(prints),
-            },
+            rows,
             conflict=("id",),
-            update=MODEL_UPDATED,
+            update=[name for name in rows if name not in MODEL_KEPT],
         )
     rewritten = {ids[i] for i in changed}
     delete_where_in(connection, schema.lineage_edges, "child", sorted(rewritten & stored.keys()))

@@ -1,4 +1,4 @@
-"""Socket Mode's side of Slack, on loopback, in front of tests/fakeslack.py's FakeSlack.
+"""Socket Mode's side of Slack, on loopback, in front of tests/fakes/slack.py's FakeSlack.
 
 ``apps.connections.open`` (app-level token) hands out a ``ws://`` URL on this server; the
 WebSocket there speaks RFC 6455 (handshake, masked client frames, ping/pong) the way Slack's
@@ -28,7 +28,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.fakeslack import FakeSlack
+from tests.fakes.slack import FakeSlack
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA

@@ -1,4 +1,4 @@
-"""A fake of the Hugging Face Hub model API, served on loopback for tests and benchmarks.
+"""A fake of the Hugging Face Hub (the model API and dataset repos), served on loopback.
 
 The fake is meant to be driven by the *real* client::
 
@@ -6,8 +6,8 @@ The fake is meant to be driven by the *real* client::
         api = HfApi(endpoint=hub.url, token=False)
         models = list(api.list_models(sort="downloads", expand=["downloads", "tags"]))
 
-It implements the parts of the Hub HTTP API that ``huggingface_hub`` uses for models, with the
-same wire format, pagination (``Link: <...>; rel="next"`` with an opaque cursor) and errors (JSON
+It implements the parts of the Hub HTTP API that ``huggingface_hub`` uses, with the same wire
+format, pagination (``Link: <...>; rel="next"`` with an opaque cursor) and errors (JSON
 ``{"error": ...}`` bodies, ``X-Error-Code`` headers, ``Retry-After`` / ``RateLimit`` headers), so
 the client raises the same exceptions and applies the same retries as against huggingface.co:
 
@@ -15,6 +15,13 @@ the client raises the same exceptions and applies the same retries as against hu
   ``pipeline_tag``, ``gated``, ``sort`` (+ ``direction``), ``limit``, ``expand`` (repeatable),
   ``full``, ``cardData``, ``config`` and ``cursor``.
 - ``GET /api/models/{namespace}/{name}`` and ``.../revision/{revision}``, with ``expand``.
+- Dataset repos (:meth:`FakeHub.put_dataset_files`), with a history of commits:
+  ``GET /api/datasets/{id}`` and ``.../revision/{rev}`` (``blobs``), ``GET
+  /api/datasets/{id}/tree/{rev}[/{path}]`` (``recursive``, ``expand``, paginated),
+  ``POST /api/datasets/{id}/paths-info/{rev}`` (a form), and ``GET`` / ``HEAD
+  /datasets/{id}/resolve/{rev}/{path}`` with ``Range``; an LFS file redirects (302) to a
+  second port standing for the CDN, which serves the ranges. :meth:`FakeHub.bytes_served`
+  counts the file bytes sent.
 
 Anything else answers a 404 JSON error. Scripted faults (:meth:`FakeHub.fail`,
 :meth:`FakeHub.drop_connection`) make the server misbehave a given number of times, and every
@@ -29,18 +36,22 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import itertools
 import json
+import mimetypes
 import re
 import socket
 import threading
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 
 __all__ = [
@@ -165,6 +176,7 @@ class RequestRecord:
     query: dict[str, list[str]]
     status: int
     headers: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    body: bytes = field(default=b"", compare=False, repr=False)
 
 
 @dataclass(slots=True)
@@ -297,23 +309,272 @@ class _BadRequest(Exception):
 
 
 class _Response:
-    """A response to write: status, JSON-encoded body and extra headers."""
+    """A response to write: status, body (JSON-encoded unless bytes), headers, content type.
 
-    __slots__ = ("body", "headers", "status")
+    ``served`` names the ``(repo, path)`` whose content the body is, for the bytes-served
+    counter.
+    """
+
+    __slots__ = ("body", "content_type", "headers", "served", "status")
 
     def __init__(
         self,
         status: int,
         body: Any,
         headers: Mapping[str, str] | None = None,
+        *,
+        content_type: str = JSON_CONTENT_TYPE,
+        served: tuple[str, str] | None = None,
     ) -> None:
         self.status = status
-        self.body = body if isinstance(body, bytes) else _dumps(body)
+        self.body: bytes | memoryview = (
+            body if isinstance(body, bytes | memoryview) else _dumps(body)
+        )
         self.headers = dict(headers or {})
+        self.content_type = content_type
+        self.served = served
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """A request as the routes see it: the path is still percent-encoded."""
+
+    method: str
+    path: str
+    query: str
+    headers: Message
+    body: bytes
+    cdn: bool = False
+    """Whether it arrived at the CDN's port."""
+
+    @property
+    def params(self) -> dict[str, list[str]]:
+        return parse_qs(self.query, keep_blank_values=True)
+
+
+# ---------------------------------------------------------------------- dataset repos
+
+#: Suffixes that the default ``.gitattributes`` of a new Hub repo stores with LFS (abridged);
+#: files above :data:`LFS_THRESHOLD` go to LFS whatever their name, as the Hub requires.
+LFS_SUFFIXES: tuple[str, ...] = (
+    ".7z", ".arrow", ".bin", ".bz2", ".ckpt", ".gguf", ".gz", ".h5", ".jpg", ".mp3", ".msgpack",
+    ".npy", ".npz", ".onnx", ".parquet", ".pickle", ".pkl", ".png", ".pt", ".pth",
+    ".safetensors", ".tar", ".tgz", ".wav", ".xz", ".zip", ".zst",
+)  # fmt: skip
+LFS_THRESHOLD = 10 * 1024 * 1024
+#: Entries per page of ``/tree``: the Hub's maximum, and its maximum with ``expand``.
+TREE_PAGE_SIZE = 1000
+TREE_EXPAND_PAGE_SIZE = 50
+#: Where a resolved LFS file redirects to (a CDN with signed URLs on the real Hub).
+CDN_PREFIX = "/cdn-lfs/"
+_GITATTRIBUTES = "".join(
+    f"*{suffix} filter=lfs diff=lfs merge=lfs -text\n" for suffix in LFS_SUFFIXES
+).encode()
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_DATASET_API = re.compile(
+    r"^/api/datasets/([^/]+)/([^/]+)(?:/(revision|tree|paths-info)(?:/(.*))?)?/?$"
+)
+_DATASET_RESOLVE = re.compile(r"^/datasets/([^/]+)/([^/]+)/resolve/([^/]+)/(.+)$")
+_SAFE_SCAN = {
+    "status": "safe",
+    "avScan": {"virusFound": False, "virusNames": None},
+    "pickleImportScan": None,
+}
+
+
+def _git_oid(kind: str, data: bytes) -> str:
+    return hashlib.sha1(f"{kind} {len(data)}\0".encode() + data, usedforsecurity=False).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredFile:
+    """One version of a file: its bytes, its git id, and its LFS id when stored with LFS."""
+
+    data: bytes
+    oid: str
+    sha256: str | None
+    pointer_size: int | None
+    commit: str
+    """The commit that last changed it (``lastCommit`` with ``expand``)."""
+
+    @classmethod
+    def make(cls, data: bytes, lfs: bool, commit: str) -> _StoredFile:
+        if not lfs:
+            return cls(data, _git_oid("blob", data), None, None, commit)
+        sha256 = hashlib.sha256(data).hexdigest()
+        pointer = (
+            f"version https://git-lfs.github.com/spec/v1\noid sha256:{sha256}\nsize {len(data)}\n"
+        ).encode()
+        return cls(data, _git_oid("blob", pointer), sha256, len(pointer), commit)
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.sha256 or self.oid}"'
+
+
+@dataclass(frozen=True, slots=True)
+class _Commit:
+    sha: str
+    title: str
+    date: str
+    files: Mapping[str, _StoredFile]
+
+
+class _Node:
+    """A directory of a commit's tree: sub-directories, files, and the git id of the tree."""
+
+    __slots__ = ("dirs", "files", "oid", "path")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.dirs: dict[str, _Node] = {}
+        self.files: dict[str, _StoredFile] = {}
+        self.oid = ""
+
+    def seal(self) -> str:
+        parts = [f"40000 {name}\0{node.seal()}" for name, node in sorted(self.dirs.items())]
+        parts += [f"100644 {name}\0{file.oid}" for name, file in sorted(self.files.items())]
+        self.oid = _git_oid("tree", "".join(parts).encode())
+        return self.oid
+
+
+class _DatasetRepo:
+    """A dataset repo: a linear history of commits on ``main``, each a complete file tree."""
+
+    def __init__(self, repo_id: str, created_at: str) -> None:
+        self.id = repo_id
+        self.created_at = created_at
+        self.commits: dict[str, _Commit] = {}
+        self.seq: dict[str, int] = {}
+        self.head: _Commit | None = None
+        self._trees: OrderedDict[str, _Node] = OrderedDict()
+
+    def commit(self, title: str, changes: Mapping[str, bytes | None], lfs: bool | None) -> str:
+        parent = self.head.sha if self.head else ""
+        seed = f"{self.id}\n{parent}\n{len(self.commits)}\n{title}\n{sorted(changes)}"
+        sha = hashlib.sha1(seed.encode(), usedforsecurity=False).hexdigest()
+        files = dict(self.head.files) if self.head else {}
+        for path, data in changes.items():
+            if data is None:
+                del files[path]
+            else:
+                big = len(data) > LFS_THRESHOLD or path.lower().endswith(LFS_SUFFIXES)
+                files[path] = _StoredFile.make(data, big if lfs is None else lfs, sha)
+        self.head = self.commits[sha] = _Commit(sha, title, _now(), files)
+        self.seq[sha] = len(self.seq)
+        return sha
+
+    def at(self, revision: str) -> _Commit | None:
+        """The commit a revision names: ``main`` (or ``refs/heads/main``) or a commit id."""
+        if revision in {"main", "refs/heads/main"}:
+            return self.head
+        return self.commits.get(revision)
+
+    def tree(self, commit: _Commit) -> _Node:
+        root = self._trees.get(commit.sha)
+        if root is None:
+            root = _Node("")
+            for path, file in commit.files.items():
+                node = root
+                *folders, name = path.split("/")
+                for folder in folders:
+                    sub = node.dirs.get(folder)
+                    if sub is None:
+                        sub = node.dirs[folder] = _Node(f"{node.path}/{folder}".lstrip("/"))
+                    node = sub
+                node.files[name] = file
+            root.seal()
+            self._trees[commit.sha] = root
+            if len(self._trees) > 8:
+                self._trees.popitem(last=False)
+        return root
+
+    def find(self, commit: _Commit, path: str) -> _Node | _StoredFile | None:
+        node = self.tree(commit)
+        if not path:
+            return node
+        *folders, name = path.split("/")
+        for folder in folders:
+            sub = node.dirs.get(folder)
+            if sub is None:
+                return None
+            node = sub
+        return node.dirs.get(name) or node.files.get(name)
+
+    def entry(self, path: str, item: _Node | _StoredFile, expand: bool) -> dict[str, Any]:
+        """A ``/tree`` or ``/paths-info`` entry, as the Hub words it."""
+        if isinstance(item, _Node):
+            entry: dict[str, Any] = {"type": "directory", "oid": item.oid, "size": 0, "path": path}
+            last = max(
+                (f.commit for f in _walk_files(item)), key=self.seq.__getitem__, default=None
+            )
+        else:
+            entry = {"type": "file", "oid": item.oid, "size": len(item.data), "path": path}
+            if item.sha256 is not None:
+                entry["lfs"] = {
+                    "oid": item.sha256,
+                    "size": len(item.data),
+                    "pointerSize": item.pointer_size,
+                }
+            last = item.commit
+        if expand:
+            if last is not None:
+                commit = self.commits[last]
+                entry["lastCommit"] = {"id": commit.sha, "title": commit.title, "date": commit.date}
+            if entry["type"] == "file":
+                entry["securityFileStatus"] = _SAFE_SCAN
+        return entry
+
+
+def _walk_files(node: _Node) -> Iterator[_StoredFile]:
+    yield from node.files.values()
+    for sub in node.dirs.values():
+        yield from _walk_files(sub)
+
+
+def _walk_tree(node: _Node, recursive: bool) -> Iterator[tuple[str, _Node | _StoredFile]]:
+    """A directory's entries, tree first: each sub-directory (then, when recursive, what it
+    holds), then the files, by name."""
+    for _, sub in sorted(node.dirs.items()):
+        yield sub.path, sub
+        if recursive:
+            yield from _walk_tree(sub, recursive)
+    for name, file in sorted(node.files.items()):
+        yield f"{node.path}/{name}".lstrip("/"), file
+
+
+def _parse_range(header: str | None, size: int) -> tuple[int, int] | Literal[False] | None:
+    """The ``(start, end)`` (inclusive) a ``Range`` header asks for; ``None`` to send the whole
+    file (no header, or one the server ignores, such as several ranges); ``False`` when the range
+    cannot be satisfied (416)."""
+    if header is None:
+        return None
+    matched = _RANGE.match(header.strip())
+    if matched is None:
+        return None
+    first, last = matched.groups()
+    if not first and not last:
+        return None
+    if not first:
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            return False
+        return max(0, size - suffix), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if last and end < start:
+        return None  # syntactically invalid: ignored
+    if start >= size:
+        return False
+    return start, min(end, size - 1)
 
 
 class FakeHub:
-    """An in-memory Hugging Face Hub model API, served over HTTP on 127.0.0.1.
+    """An in-memory Hugging Face Hub (models, dataset repos), served over HTTP on 127.0.0.1.
 
     Records are raw Hub JSON dicts (see :func:`make_record`), keyed case-insensitively by ``id``
     like repository ids on the Hub. They are copied shallowly when added; :meth:`update` replaces
@@ -327,11 +588,22 @@ class FakeHub:
     Records with ``"private": True`` are listed like any other (the fake has no authentication).
     """
 
-    def __init__(self, records: Iterable[Mapping[str, Any]] = (), page_size: int = 1000) -> None:
-        """Create the fake with ``records``; it serves pages of at most ``page_size`` models."""
-        if page_size < 1:
-            raise ValueError("page_size must be positive")
+    def __init__(
+        self,
+        records: Iterable[Mapping[str, Any]] = (),
+        page_size: int = 1000,
+        *,
+        tree_page_size: int = TREE_PAGE_SIZE,
+        lfs_redirect: bool = True,
+    ) -> None:
+        """Create the fake with ``records``; it serves pages of at most ``page_size`` models and
+        of at most ``tree_page_size`` tree entries; ``lfs_redirect`` sends the ``/resolve`` of
+        an LFS file to the fake CDN (as the Hub does) rather than serving it directly."""
+        if page_size < 1 or tree_page_size < 1:
+            raise ValueError("page_size and tree_page_size must be positive")
         self.page_size = page_size
+        self.tree_page_size = tree_page_size
+        self.lfs_redirect = lfs_redirect
         #: Every request received, in arrival order.
         self.requests: list[RequestRecord] = []
         #: Exceptions raised while handling requests (answered as 500s), for debugging.
@@ -347,10 +619,12 @@ class FakeHub:
             tuple[tuple[str, ...], bool], dict[int, tuple[dict[str, Any], bytes]]
         ] = OrderedDict()
         self._faults: list[_Fault] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._datasets: dict[str, _DatasetRepo] = {}
+        self._served: Counter[tuple[str, str]] = Counter()
+        self._servers: list[tuple[ThreadingHTTPServer, threading.Thread]] = []
         self._connections: set[socket.socket] = set()
         self._url: str | None = None
+        self._cdn_url: str | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -361,41 +635,52 @@ class FakeHub:
             raise RuntimeError("FakeHub is not started")
         return self._url
 
+    @property
+    def cdn_url(self) -> str:
+        """Base URL of the fake CDN that LFS files redirect to: another origin, as on the Hub,
+        so the client drops its ``Authorization`` header and stops ``HEAD`` at the redirect."""
+        if self._cdn_url is None:
+            raise RuntimeError("FakeHub is not started")
+        return self._cdn_url
+
     def start(self) -> FakeHub:
-        """Bind 127.0.0.1 on a free port and serve from a daemon thread; return ``self``."""
-        if self._server is not None:
+        """Bind 127.0.0.1 on two free ports (the Hub, its CDN) and serve each from a daemon
+        thread; return ``self``."""
+        if self._servers:
             return self
-        handler = type("_BoundHandler", (_Handler,), {"hub": self})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        server.daemon_threads = True
-        self._server = server
-        port = server.server_address[1]
-        self._url = f"http://127.0.0.1:{port}"
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"FakeHub:{port}",
-            daemon=True,
-        )
-        self._thread.start()
+        for cdn in (False, True):
+            handler = type("_BoundHandler", (_Handler,), {"hub": self, "cdn": cdn})
+            server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+            server.daemon_threads = True
+            port = server.server_address[1]
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"FakeHub{'CDN' if cdn else ''}:{port}",
+                daemon=True,
+            )
+            self._servers.append((server, thread))
+            if cdn:
+                self._cdn_url = f"http://127.0.0.1:{port}"
+            else:
+                self._url = f"http://127.0.0.1:{port}"
+            thread.start()
         return self
 
     def stop(self) -> None:
         """Stop serving and close every open connection (idempotent)."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.server_close()
+        servers, self._servers = self._servers, []
+        for server, _ in servers:
+            server.shutdown()
+            server.server_close()
         with self._lock:
             connections = list(self._connections)
             self._connections.clear()
         for conn in connections:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        for _, thread in servers:
+            thread.join(timeout=5)
 
     def __enter__(self) -> FakeHub:
         return self.start()
@@ -467,6 +752,89 @@ class FakeHub:
         self._by_author.clear()
         self._fragments.clear()
 
+    # ------------------------------------------------------------------ dataset repos
+
+    def create_dataset(self, repo_id: str) -> str:
+        """Create an empty dataset repo (its first commit adds a ``.gitattributes``, as the Hub
+        does) and return the commit id; raise ``ValueError`` if it exists."""
+        if repo_id.count("/") != 1:
+            raise ValueError(f"a repo id is namespace/name, not {repo_id!r}")
+        with self._lock:
+            if repo_id.lower() in self._datasets:
+                raise ValueError(f"dataset {repo_id} exists")
+            repo = self._datasets[repo_id.lower()] = _DatasetRepo(repo_id, _now())
+            return repo.commit("initial commit", {".gitattributes": _GITATTRIBUTES}, lfs=False)
+
+    def put_dataset_files(
+        self,
+        repo_id: str,
+        files: Mapping[str, bytes],
+        *,
+        message: str = "Upload files",
+        lfs: bool | None = None,
+    ) -> str:
+        """Add or replace files of a dataset repo in one commit on ``main`` (creating the repo if
+        needed) and return the commit id; earlier commits stay readable by their id.
+
+        ``lfs`` stores the files with LFS (their ``/resolve`` redirects to the fake CDN); by
+        default, as the Hub's ``.gitattributes`` decides: by suffix (``.parquet``...) or above
+        10 MiB.
+        """
+        paths = {path.strip("/"): data for path, data in files.items()}
+        if not all(paths) or any(not isinstance(d, bytes) for d in paths.values()):
+            raise ValueError("paths must be non-empty and data bytes")
+        with self._lock:
+            if repo_id.lower() not in self._datasets:
+                self.create_dataset(repo_id)
+            repo = self._datasets[repo_id.lower()]
+            assert repo.head is not None
+            clashes = [p for p in paths if _clashes(repo.head.files, p)]
+            if clashes:
+                raise ValueError(f"{clashes[0]!r} would be both a file and a directory")
+            return repo.commit(message, paths, lfs)
+
+    def put_dataset_file(
+        self, repo_id: str, path: str, data: bytes, *, lfs: bool | None = None
+    ) -> str:
+        """Add or replace one file of a dataset repo; see :meth:`put_dataset_files`."""
+        return self.put_dataset_files(repo_id, {path: data}, message=f"Upload {path}", lfs=lfs)
+
+    def remove_dataset_file(self, repo_id: str, path: str) -> str:
+        """Delete a file in a new commit and return its id; raise ``KeyError`` if it is absent."""
+        with self._lock:
+            repo = self._datasets[repo_id.lower()]
+            assert repo.head is not None
+            path = path.strip("/")
+            if path not in repo.head.files:
+                raise KeyError(path)
+            return repo.commit(f"Delete {path}", {path: None}, None)
+
+    def remove_dataset(self, repo_id: str) -> None:
+        """Delete a dataset repo and its history (taken down); raise ``KeyError`` if absent."""
+        with self._lock:
+            del self._datasets[repo_id.lower()]
+
+    def dataset_head(self, repo_id: str) -> str:
+        """The commit id ``main`` points at; raise ``KeyError`` if the repo is absent."""
+        with self._lock:
+            head = self._datasets[repo_id.lower()].head
+            assert head is not None
+            return head.sha
+
+    def bytes_served(self, repo_id: str | None = None, path: str | None = None) -> int:
+        """File bytes sent in answers to GETs of ``/resolve`` (or of the CDN it redirects to),
+        for one file, one repo, or everything; HEADs, redirects and errors send none."""
+        with self._lock:
+            return sum(
+                n
+                for (repo, file), n in self._served.items()
+                if (repo_id is None or repo == repo_id.lower()) and (path is None or file == path)
+            )
+
+    def _count_served(self, served: tuple[str, str], n: int) -> None:
+        with self._lock:
+            self._served[served] += n
+
     # ------------------------------------------------------------------ faults and requests
 
     def fail(
@@ -527,9 +895,10 @@ class FakeHub:
             return sum(1 for r in self.requests if r.path.startswith(path_prefix))
 
     def reset_requests(self) -> None:
-        """Forget the recorded requests."""
+        """Forget the recorded requests and the bytes served."""
         with self._lock:
             self.requests.clear()
+            self._served.clear()
 
     def _take_fault(self, path: str) -> _Fault | None:
         """Return the fault that fires for a request to ``path``, updating the counters."""
@@ -546,9 +915,15 @@ class FakeHub:
             return None
 
     def _record(
-        self, method: str, path: str, query: dict[str, list[str]], status: int, headers: Any
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        status: int,
+        headers: Any,
+        body: bytes = b"",
     ) -> None:
-        record = RequestRecord(method, path, query, status, dict(headers.items()))
+        record = RequestRecord(method, path, query, status, dict(headers.items()), body)
         with self._lock:
             self.requests.append(record)
 
@@ -713,9 +1088,163 @@ class FakeHub:
         info["modelId"] = record["id"]
         return _Response(200, info)
 
-    def _route(self, path: str, query: str) -> _Response:
-        """Answer a GET request to ``path`` (still percent-encoded) with query ``query``."""
-        params = parse_qs(query, keep_blank_values=True)
+    # ------------------------------------------------------------------ dataset endpoints
+
+    def _dataset_api(self, request: _Request, match: re.Match[str]) -> _Response:
+        """``/api/datasets/{id}``, ``.../revision/{rev}``, ``.../tree/{rev}[/{path}]`` and
+        ``POST .../paths-info/{rev}``."""
+        namespace, name, kind, rest = match.groups()
+        if (kind == "paths-info") != (request.method == "POST") or (kind and rest is None):
+            return _Response(404, {"error": _NOT_FOUND_MESSAGE})
+        raw_revision, _, raw_path = (rest or "main").partition("/")
+        revision, path = unquote(raw_revision), unquote(raw_path).strip("/")
+        with self._lock:
+            repo = self._datasets.get(unquote(f"{namespace}/{name}").lower())
+            commit = repo.at(revision) if repo is not None else None
+        if repo is None:
+            return _repo_not_found()
+        if commit is None:
+            return _revision_not_found(revision)
+        params = request.params
+        if kind == "tree":
+            return self._tree(request, repo, commit, revision, path, params)
+        if kind == "paths-info":
+            form = parse_qs(request.body.decode(), keep_blank_values=True)
+            expand = _truthy(form, "expand")
+            wanted = dict.fromkeys(p.strip("/") for p in form.get("paths", []))
+            with self._lock:
+                found = [(p, repo.find(commit, p)) for p in wanted if p]
+                return _Response(
+                    200, [repo.entry(p, item, expand) for p, item in found if item is not None]
+                )
+        return _Response(200, self._dataset_info(repo, commit, _truthy(params, "blobs")))
+
+    def _dataset_info(self, repo: _DatasetRepo, commit: _Commit, blobs: bool) -> dict[str, Any]:
+        siblings = []
+        for path, file in sorted(commit.files.items()):
+            sibling: dict[str, Any] = {"rfilename": path}
+            if blobs:
+                sibling.update(size=len(file.data), blobId=file.oid)
+                if file.sha256 is not None:
+                    sibling["lfs"] = {
+                        "sha256": file.sha256,
+                        "size": len(file.data),
+                        "pointerSize": file.pointer_size,
+                    }
+            siblings.append(sibling)
+        return {
+            "_id": hashlib.blake2b(repo.id.encode(), digest_size=12).hexdigest(),
+            "id": repo.id,
+            "author": repo.id.partition("/")[0],
+            "sha": commit.sha,
+            "lastModified": commit.date,
+            "createdAt": repo.created_at,
+            "private": False,
+            "gated": False,
+            "disabled": False,
+            "downloads": 0,
+            "likes": 0,
+            "tags": [],
+            "siblings": siblings,
+            "usedStorage": sum(len(f.data) for f in commit.files.values()),
+        }
+
+    def _tree(
+        self,
+        request: _Request,
+        repo: _DatasetRepo,
+        commit: _Commit,
+        revision: str,
+        path: str,
+        params: dict[str, list[str]],
+    ) -> _Response:
+        """One page of ``GET /api/datasets/{id}/tree/{rev}[/{path}]``."""
+        recursive, expand = _truthy(params, "recursive"), _truthy(params, "expand")
+        cursor = _last(params, "cursor")
+        try:
+            offset = _decode_cursor(cursor) if cursor else 0
+        except ValueError as exc:
+            raise _BadRequest(str(exc)) from None
+        with self._lock:
+            node = repo.find(commit, path)
+            if not isinstance(node, _Node):
+                return _entry_not_found(f'{path} does not exist on "{revision}"')
+            listing = list(itertools.islice(_walk_tree(node, recursive), offset, None))
+            page_size = min(
+                self.tree_page_size, TREE_EXPAND_PAGE_SIZE if expand else TREE_PAGE_SIZE
+            )
+            page = [repo.entry(p, item, expand) for p, item in listing[:page_size]]
+        headers: dict[str, str] = {}
+        if len(listing) > page_size:
+            query = [(k, v) for k, v in parse_qsl(request.query, keep_blank_values=True)]
+            query = [(k, v) for k, v in query if k != "cursor"]
+            query.append(("cursor", _encode_cursor(offset + page_size)))
+            headers["Link"] = f'<{self.url}{request.path}?{urlencode(query)}>; rel="next"'
+        return _Response(200, page, headers)
+
+    def _resolve(self, request: _Request, match: re.Match[str]) -> _Response:
+        """``GET`` / ``HEAD /datasets/{id}/resolve/{rev}/{path}``: the file, or for an LFS file a
+        302 to the CDN, with the headers huggingface_hub reads."""
+        namespace, name, raw_revision, raw_path = match.groups()
+        revision, path = unquote(raw_revision), unquote(raw_path)
+        with self._lock:
+            repo = self._datasets.get(unquote(f"{namespace}/{name}").lower())
+            commit = repo.at(revision) if repo is not None else None
+        if repo is None:
+            return _repo_not_found()
+        if commit is None:
+            return _revision_not_found(revision)
+        file = commit.files.get(path)
+        if file is None:
+            return _entry_not_found("Entry not found")
+        headers = {"X-Repo-Commit": commit.sha}
+        if file.sha256 is not None:
+            headers.update({"X-Linked-Etag": file.etag, "X-Linked-Size": str(len(file.data))})
+        if file.sha256 is None or not self.lfs_redirect:
+            return _file_response(request, file, (repo.id.lower(), path), headers)
+        query = urlencode({"repo": repo.id, "commit": commit.sha, "path": path, "Expires": "3600"})
+        location = f"{self.cdn_url}{CDN_PREFIX}{file.sha256}?{query}"
+        headers["Location"] = location
+        return _Response(
+            302,
+            f"Found. Redirecting to {location}".encode(),
+            headers,
+            content_type="text/plain; charset=utf-8",
+        )
+
+    def _cdn(self, request: _Request) -> _Response:
+        """``GET`` / ``HEAD`` of the URL an LFS file redirects to (an S3-like CDN)."""
+        sha256 = request.path[len(CDN_PREFIX) :]
+        params = request.params
+        repo_id, commit_id, path = (_last(params, k) or "" for k in ("repo", "commit", "path"))
+        with self._lock:
+            repo = self._datasets.get(repo_id.lower())
+            commit = repo.commits.get(commit_id) if repo is not None else None
+        file = commit.files.get(path) if commit is not None else None
+        if file is None or file.sha256 != sha256:
+            return _access_denied()
+        return _file_response(request, file, (repo_id.lower(), path), {})
+
+    def _route(self, request: _Request) -> _Response:
+        """Answer ``request`` (its path still percent-encoded)."""
+        path, query = request.path, request.query
+        if request.cdn:
+            if path.startswith(CDN_PREFIX) and request.method in {"GET", "HEAD"}:
+                return self._cdn(request)
+            return _access_denied()
+        if path.startswith("/api/datasets/"):
+            api = _DATASET_API.match(path)
+            return (
+                self._dataset_api(request, api)
+                if api
+                else _Response(404, {"error": _NOT_FOUND_MESSAGE})
+            )
+        if request.method not in {"GET", "HEAD"}:
+            return _Response(404, {"error": _NOT_FOUND_MESSAGE})
+        resolve = _DATASET_RESOLVE.match(path)
+        if resolve is not None:
+            return self._resolve(request, resolve)
+        params = request.params
         if path.rstrip("/") == "/api/models":
             return self._list_models(params, parse_qsl(query, keep_blank_values=True))
         prefix = "/api/models/"
@@ -727,6 +1256,10 @@ class FakeHub:
                 revision = unquote(revision)
             repo_id = unquote(rest).strip("/")
             if repo_id.count("/") > 1 or not repo_id:
+                # A model's files (tree, paths-info) are not served; a missing repo is named.
+                owner = "/".join(repo_id.split("/")[:2])
+                if "/" in owner and owner.lower() not in self._records:
+                    return _repo_not_found()
                 return _Response(404, {"error": _NOT_FOUND_MESSAGE})
             response = self._model_info(repo_id, params)
             if revision is not None and response.status == 200:
@@ -820,7 +1353,61 @@ def _revision_exists(record: Mapping[str, Any], revision: str) -> bool:
 
 
 def _repo_not_found() -> _Response:
-    return _Response(404, {"error": "Repository not found"}, {"X-Error-Code": "RepoNotFound"})
+    return _Response(
+        404,
+        {"error": "Repository not found"},
+        {"X-Error-Code": "RepoNotFound", "X-Error-Message": "Repository not found"},
+    )
+
+
+def _access_denied() -> _Response:
+    """What the CDN (S3) answers for a URL it does not serve."""
+    body = b"<?xml version='1.0' encoding='UTF-8'?>\n<Error><Code>AccessDenied</Code>"
+    body += b"<Message>Access Denied</Message></Error>"
+    return _Response(403, body, content_type="application/xml")
+
+
+def _revision_not_found(revision: str) -> _Response:
+    message = f"Invalid rev id: {revision}"
+    return _Response(
+        404, {"error": message}, {"X-Error-Code": "RevisionNotFound", "X-Error-Message": message}
+    )
+
+
+def _entry_not_found(message: str) -> _Response:
+    return _Response(
+        404, {"error": message}, {"X-Error-Code": "EntryNotFound", "X-Error-Message": message}
+    )
+
+
+def _clashes(files: Mapping[str, _StoredFile], path: str) -> bool:
+    """Whether adding a file at ``path`` would make a file a directory or the reverse."""
+    parts = path.split("/")
+    if any("/".join(parts[:i]) in files for i in range(1, len(parts))):
+        return True
+    return any(other.startswith(path + "/") for other in files)
+
+
+def _file_response(
+    request: _Request, file: _StoredFile, served: tuple[str, str], headers: Mapping[str, str]
+) -> _Response:
+    """A file's bytes, whole (200) or the one range asked for (206), or 416."""
+    size = len(file.data)
+    headers = {**headers, "Accept-Ranges": "bytes", "ETag": file.etag}
+    content_type = mimetypes.guess_type(served[1])[0] or "application/octet-stream"
+    wanted = _parse_range(request.headers.get("Range"), size)
+    if wanted is False:
+        headers["Content-Range"] = f"bytes */{size}"
+        return _Response(416, {"error": "Requested Range Not Satisfiable"}, headers)
+    view = memoryview(file.data)
+    if wanted is None:
+        return _Response(200, view, headers, content_type=content_type, served=served)
+    start, end = wanted
+    headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return _Response(206, view[start : end + 1], headers, content_type=content_type, served=served)
+
+
+_REPO_PATHS = ("/api/models/", "/api/datasets/", "/datasets/")
 
 
 def _fault_response(fault: _Fault, path: str) -> _Response:
@@ -835,7 +1422,7 @@ def _fault_response(fault: _Fault, path: str) -> _Response:
         }
     elif status in _SERVER_ERROR_MESSAGES:
         body = {"error": _SERVER_ERROR_MESSAGES[status]}
-    elif status in {401, 404} and path.startswith("/api/models/"):
+    elif status in {401, 404} and path.startswith(_REPO_PATHS):
         body = {"error": "Repository not found"}
     else:
         try:
@@ -846,7 +1433,7 @@ def _fault_response(fault: _Fault, path: str) -> _Response:
         headers["Retry-After"] = str(fault.retry_after)
         headers["RateLimit"] = f'"api";r=0;t={fault.retry_after}'
         headers["RateLimit-Policy"] = '"fixed window";"api";q=500;w=300'
-    if status in {401, 404} and path.startswith("/api/models/"):
+    if status in {401, 404} and path.startswith(_REPO_PATHS):
         headers["X-Error-Code"] = "RepoNotFound"
         headers["X-Error-Message"] = "Repository not found"
     return _Response(status, body, headers)
@@ -856,12 +1443,16 @@ class _Handler(BaseHTTPRequestHandler):
     """Request handler; ``hub`` is bound on a per-server subclass."""
 
     hub: FakeHub
+    cdn: bool
     protocol_version = "HTTP/1.1"
     server_version = "FakeHub/1.0"
     sys_version = ""
 
     def setup(self) -> None:
         super().setup()
+        # Headers and body are two writes: without this, Nagle's algorithm and the client's
+        # delayed ACK held every answer on a kept-alive connection for 40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.hub._lock:
             self.hub._connections.add(self.connection)
 
@@ -895,15 +1486,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, send_body: bool = True) -> None:
         hub = self.hub
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        body = self.rfile.read(length) if length else b""
         split = urlsplit(self.path)
         path, query = split.path, split.query
         params = parse_qs(query, keep_blank_values=True)
 
         fault = hub._take_fault(path)
         if fault is not None and fault.status == 0:
-            hub._record(self.command, path, params, 0, self.headers)
+            hub._record(self.command, path, params, 0, self.headers, body)
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
@@ -911,25 +1501,27 @@ class _Handler(BaseHTTPRequestHandler):
 
         if fault is not None:
             response = _fault_response(fault, path)
-        elif self.command not in {"GET", "HEAD"}:
-            response = _Response(404, {"error": _NOT_FOUND_MESSAGE})
         else:
             try:
-                response = hub._route(path, query)
+                request = _Request(self.command, path, query, self.headers, body, self.cdn)
+                response = hub._route(request)
             except _BadRequest as exc:
                 response = _Response(400, {"error": str(exc)})
             except Exception as exc:  # a bug in the fake: answer like a broken server
                 hub.errors.append(exc)
                 response = _Response(500, {"error": f"FakeHub error: {exc!r}"})
 
-        hub._record(self.command, path, params, response.status, self.headers)
+        hub._record(self.command, path, params, response.status, self.headers, body)
         request_id = self.headers.get("X-Amzn-Trace-Id") or f"Root=1-{uuid.uuid4().hex}"
         self.send_response(response.status)
-        self.send_header("Content-Type", JSON_CONTENT_TYPE)
+        self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
         self.send_header("x-request-id", request_id)
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()
         if send_body:
+            # Counted before the write: the client may look at the counter once it has the bytes.
+            if response.served is not None:
+                hub._count_served(response.served, len(response.body))
             self.wfile.write(response.body)

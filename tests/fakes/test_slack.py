@@ -1,4 +1,4 @@
-"""Prove tests/fakeslack.py against the real slack_sdk clients."""
+"""Prove tests/fakes/slack.py against the real slack_sdk clients."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
-from tests.fakeslack import Call, FakeSlack
+from tests.fakes.slack import Call, FakeSlack
 
 TOKEN = "xoxb-acme"
 OTHER_TOKEN = "xoxb-globex"

@@ -1,0 +1,1 @@
+"""Loopback fakes of the Hugging Face Hub and of Slack, driven by the real clients (README.md)."""
