@@ -5,6 +5,11 @@ quantizations and tiny repos counted but not listed), the CN vs US download shar
 attributions with the change in percentage points since the last digest, the orgs whose share
 moved most, and a chart of the last weeks. When no snapshot was taken since the channel's last
 digest it says so instead of repeating old news.
+
+When the whole-Hub history has archived weeks, it also announces their crossovers
+(``bot.channels.crossover_news``): China passing the US or the reverse, a family passing
+another, an org entering or leaving the top 10. A digest announces the pairs of weeks that
+became known since the channel's last digest (a first digest: those of the last few weeks).
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ from typing import Any
 from bot.answers.charts import Series, country_colour, share_over_time
 from bot.answers.message import Chart
 from bot.answers.render import render_message
+from bot.channels.crossover_news import CrossoverNews, recent_crossovers
 from bot.channels.new_models import Grouped, group_by_org, releases
 from bot.core.registry import country_name
 from bot.model.aggregates import COUNTRY, LINEAGE, ORG, PUBLISHER
+from bot.model.crossovers import COUNTRIES as COUNTRY_CROSSOVERS
 from bot.store.reader import Reader, Snapshot
 
 COUNTRIES = ("CN", "US")
@@ -27,6 +34,13 @@ MODELS_PER_ORG = 3
 ORGS_PER_COUNTRY = 6
 MOVERS = 3
 CHART_WEEKS = 12
+CROSSOVERS_SHOWN = 8
+FIRST_DIGEST_WEEKS = timedelta(weeks=4)
+"""A channel's first digest announces the crossovers of archived weeks this recent."""
+ARCHIVE_LAG = timedelta(weeks=3)
+"""A later digest announces crossovers of weeks starting at most this long before the last
+digest: the archive publishes a week days after it starts, and a backfill's older weeks are
+history, not news."""
 ATTRIBUTION_NOTES = {
     PUBLISHER: "who uploaded the models",
     LINEAGE: "whose base models they are built on",
@@ -74,6 +88,13 @@ class DigestContent:
     gainers: tuple[Mover, ...]
     losers: tuple[Mover, ...]
     chart_weeks: int
+    crossovers: tuple[CrossoverNews, ...] = ()
+    more_crossovers: int = 0
+
+    @property
+    def crossover_sources(self) -> list[str]:
+        """The archives the crossovers' weeks came from."""
+        return sorted({news.crossover.source for news in self.crossovers})
 
 
 def baseline_for(
@@ -147,10 +168,35 @@ def _releases(reader: Reader, snapshot: Snapshot, since: datetime) -> tuple[Coun
     return tuple(found)
 
 
-def build(reader: Reader, snapshot: Snapshot, baseline: Snapshot | None) -> DigestContent:
-    """Everything a digest says, for one snapshot against one baseline."""
+def _crossovers(
+    reader: Reader, snapshot: Snapshot, since: datetime, first: bool
+) -> list[CrossoverNews]:
+    """The crossovers of recent weeks known since ``since`` (the last digest's snapshot) and
+    by ``snapshot``; for a first digest, those of the last few weeks. China vs the US is the
+    only pair of countries a digest reports."""
+    known_after: datetime | None
+    if first:
+        known_after, weeks_from = None, snapshot.taken_at - FIRST_DIGEST_WEEKS
+    else:
+        known_after, weeks_from = since, since - ARCHIVE_LAG
+    found = recent_crossovers(
+        reader.engine,
+        reader.registry,
+        weeks_from=weeks_from.date(),
+        known_after=known_after,
+        known_until=snapshot.taken_at,
+    )
+    return [news for news in found if news.crossover.kind != COUNTRY_CROSSOVERS or news.is_cn_vs_us]
+
+
+def build(
+    reader: Reader, snapshot: Snapshot, baseline: Snapshot | None, *, first: bool = False
+) -> DigestContent:
+    """Everything a digest says, for one snapshot against one baseline; ``first`` for a
+    channel that never had a digest."""
     since = baseline.taken_at if baseline else snapshot.taken_at - WEEK
     gainers, losers = _movers(reader, snapshot, baseline)
+    crossovers = _crossovers(reader, snapshot, since, first)
     return DigestContent(
         snapshot=snapshot,
         baseline=baseline,
@@ -160,6 +206,8 @@ def build(reader: Reader, snapshot: Snapshot, baseline: Snapshot | None) -> Dige
         gainers=gainers,
         losers=losers,
         chart_weeks=len(_chart_points(reader, snapshot, CHART_WEEKS)),
+        crossovers=tuple(crossovers[:CROSSOVERS_SHOWN]),
+        more_crossovers=max(0, len(crossovers) - CROSSOVERS_SHOWN),
     )
 
 

@@ -20,7 +20,7 @@ class DigestPayloads:
         self._lock = threading.Lock()
         self._snapshot_id: int | None = None
         self._baselines: dict[int | None, Snapshot | None] = {}
-        self._contents: dict[int | None, digest.DigestContent] = {}
+        self._contents: dict[tuple[int | None, bool], digest.DigestContent] = {}
         self._payloads: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     def payload(
@@ -44,10 +44,13 @@ class DigestPayloads:
                     self.reader, snapshot, last_snapshot_id
                 )
             baseline = self._baselines[last_snapshot_id]
-            baseline_id = baseline.id if baseline else None
-            if baseline_id not in self._contents:
-                self._contents[baseline_id] = digest.build(self.reader, snapshot, baseline)
-            key = (baseline_id, late_due)
+            # A channel's first digest also reports the crossovers of the last few weeks.
+            content_key = (baseline.id if baseline else None, last_snapshot_id is None)
+            if content_key not in self._contents:
+                self._contents[content_key] = digest.build(
+                    self.reader, snapshot, baseline, first=last_snapshot_id is None
+                )
+            key = (*content_key, late_due)
             if key not in self._payloads:
-                self._payloads[key] = digest.payload(self._contents[baseline_id], late_due=late_due)
+                self._payloads[key] = digest.payload(self._contents[content_key], late_due=late_due)
             return self._payloads[key]

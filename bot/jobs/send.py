@@ -1,8 +1,13 @@
 """Sending digests and alerts: what the scheduler's jobs and the operator's CLI both call.
 
-Both go through the delivery ledger, so the scheduler, a restarted scheduler, a second
-process and ``hubpulse digest send`` together post each digest (per channel and period) and
-each refresh's alerts (per channel and snapshot) once.
+A digest is built here (from the content shared by every channel, ``bot.jobs.digest_payloads``)
+and handed to the sender, which claims, posts and records it (``bot.delivery.sender``). Alerts
+are planned and written as pending deliveries in one transaction (``bot.channels.alerts``),
+then the sender claims them in batches, posts each and records each. Both go through the
+delivery ledger, so the scheduler, a restarted scheduler, a second process and
+``hubpulse digest send`` together post each digest (per channel and period), each
+refresh's alerts (per channel and snapshot) and each crossover alert (per channel and
+crossover, ``bot.channels.crossover_alerts``) once.
 """
 
 from __future__ import annotations
@@ -10,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.answers.render import escape
-from bot.channels import alerts, digest_schedule, subscriptions
+from bot.answers.mrkdwn import escape
+from bot.channels import alerts, crossover_alerts, digest_schedule, subscriptions
 from bot.channels import ledger as delivery
 from bot.channels.channel import Channel
 from bot.channels.digest_schedule import LATE_AFTER, DigestConfig
@@ -115,14 +120,14 @@ def send_digests(
 
 
 def send_alerts(runtime: Runtime) -> AlertReport:
-    """Plan the alerts of snapshots not planned yet, then post every pending delivery."""
-    planned = alerts.plan(
-        runtime.reader,
-        runtime.engine,
-        subscriptions.active(runtime.engine),
-        runtime.settings.share_alert_pp,
-    )
+    """Plan the alerts of snapshots not planned yet and of the archived weeks' crossovers not
+    alerted yet, then post every pending delivery."""
+    subs = subscriptions.active(runtime.engine)
+    planned = alerts.plan(runtime.reader, runtime.engine, subs, runtime.settings.share_alert_pp)
     added = alerts.enqueue(runtime.engine, planned, runtime.reader.registry, runtime.clock.now())
+    now = runtime.clock.now()
+    crossovers = crossover_alerts.plan(runtime.reader, runtime.engine, subs, now)
+    added += crossover_alerts.enqueue(runtime.engine, crossovers, now)
     attempts = runtime.sender().send_due()
     return AlertReport(added, planned.new_releases, tuple(attempts))
 

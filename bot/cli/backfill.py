@@ -1,0 +1,84 @@
+"""``hubpulse backfill``: import the weeks of the whole-Hub archive not imported yet."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+from tqdm import tqdm
+
+from bot.cli.base import CliError, main, open_store, settings, user_errors
+from bot.cli.terminal import configure_cli_logging
+from bot.core.registry import load_registry
+from bot.ingest.archive import ArchiveError, Week, archive_from
+from bot.ingest.backfill import backfill, weeks_to_import
+
+
+def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2025-01-20") from None
+
+
+def _weeks(count: int) -> str:
+    return f"{count:,} week" if count == 1 else f"{count:,} weeks"
+
+
+@main.command("backfill")
+@click.option("--since", callback=_day, metavar="DATE", help="First week to import (YYYY-MM-DD).")
+@click.option("--until", callback=_day, metavar="DATE", help="Last week to import (YYYY-MM-DD).")
+@click.option(
+    "--source",
+    metavar="REPO_OR_DIR",
+    help="The archive: a dataset repo on HF_ENDPOINT or a local directory "
+    "(default: HUBPULSE_ARCHIVE_REPO).",
+)
+@user_errors
+def backfill_command(since: date | None, until: date | None, source: str | None) -> None:
+    """Import the weekly whole-Hub archive: every week not imported yet, oldest first.
+
+    Each week is read column by column (a small part of its file) and stored as totals, in its
+    own transaction. Weeks already imported are skipped, so running it again resumes; a week
+    that fails is reported and the others are kept. Exits 2 naming the weeks that failed.
+    """
+    if since and until and since > until:
+        raise CliError("--since comes after --until: nothing to import")
+    config = settings()
+    held = configure_cli_logging(config)
+    engine = open_store(config)
+    try:
+        archive = archive_from(source or config.archive_repo, config.hf_endpoint, config.hf_token)
+        todo, done = weeks_to_import(archive, engine, since, until)
+    except ArchiveError as exc:
+        raise CliError(f"backfill failed: {exc}") from None
+    if not todo:
+        click.echo(f"nothing to import from {archive.label}: {_weeks(len(done))} already imported")
+        return
+    with tqdm(
+        total=len(todo), desc="archive weeks", unit=" weeks", disable=not sys.stderr.isatty()
+    ) as bar:
+
+        def advance(_week: Week, _outcome: str) -> None:
+            bar.update()
+
+        report = backfill(
+            engine, archive, load_registry(), since=since, until=until, on_week=advance
+        )
+    if held is not None:
+        held.report()
+    share = (
+        f", {report.bytes_read / report.file_bytes:.1%} of their bytes read"
+        if (report.file_bytes)
+        else ""
+    )
+    click.echo(
+        f"imported {_weeks(len(report.imported))} from {archive.label}{share}; "
+        f"{_weeks(len(report.skipped))} already imported"
+    )
+    if report.failed:
+        lines = "; ".join(f"{day}: {reason}" for day, reason in sorted(report.failed.items()))
+        raise CliError(f"{_weeks(len(report.failed))} failed ({lines}); run again to retry")

@@ -1,0 +1,300 @@
+"""Writing and listing the archived weeks of the whole-Hub history.
+
+Each week is written in its own transaction: a week that fails leaves no rows (only its
+``failed`` row, saying why), and the weeks already imported stay. Importing a week again
+replaces it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection, Engine, delete, insert, select
+
+from bot.core.clock import as_utc
+from bot.model.aggregates import AggregateRow
+from bot.model.hub_week import HubWeek
+from bot.store.bulk import insert_rows
+from bot.store.history_tables import archive_weeks, week_aggregates, week_models, week_releases
+from bot.store.snapshots import COMPLETE, FAILED
+
+AGGREGATE_KEY = ("attribution", "level", "key")
+
+
+@dataclass(frozen=True)
+class ImportedWeek:
+    """What ``hubpulse snapshots list`` and the backfill know of a week."""
+
+    day: date
+    source: str
+    status: str
+    rows: int
+    models: int
+    downloads_total: int
+    missing_columns: tuple[str, ...]
+    file_bytes: int | None
+    bytes_read: int | None
+    seconds: float | None
+    imported_at: datetime
+    error: str | None
+
+
+@dataclass(frozen=True)
+class WeekCost:
+    """What reading a week's file took."""
+
+    rows: int
+    missing_columns: Sequence[str]
+    file_bytes: int | None
+    bytes_read: int
+    seconds: float
+
+
+def write_week(
+    engine: Engine, week: HubWeek, source: str, cost: WeekCost, imported_at: datetime
+) -> None:
+    """Store one reduced week, replacing an earlier import of the same week."""
+    with engine.begin() as connection:
+        _forget(connection, week.day)
+        week_id = _week_row(
+            connection,
+            day=week.day,
+            source=source,
+            status=COMPLETE,
+            rows=cost.rows,
+            models=week.models,
+            downloads_total=week.downloads,
+            downloads_all_time_total=week.downloads_all_time,
+            missing_columns=",".join(cost.missing_columns),
+            file_bytes=cost.file_bytes,
+            bytes_read=cost.bytes_read,
+            seconds=cost.seconds,
+            imported_at=imported_at,
+        )
+        all_time = {_key(row): row for row in week.all_time}
+        insert_rows(
+            connection,
+            week_aggregates,
+            (
+                "week_id",
+                "attribution",
+                "level",
+                "key",
+                "models",
+                "downloads",
+                "share",
+                "rank",
+                "downloads_all_time",
+                "share_all_time",
+            ),
+            (
+                (
+                    week_id,
+                    *_key(row),
+                    row.models,
+                    row.downloads,
+                    row.share,
+                    row.rank,
+                    *_all_time(all_time.get(_key(row))),
+                )
+                for row in week.aggregates
+            ),
+        )
+        insert_rows(
+            connection,
+            week_releases,
+            ("week_id", "org", "repos"),
+            ((week_id, org, repos) for org, repos in sorted(week.releases.items())),
+        )
+        insert_rows(
+            connection,
+            week_models,
+            ("week_id", "model_id", "downloads", "downloads_all_time"),
+            ((week_id, m.model_id, m.downloads, m.downloads_all_time) for m in week.named),
+        )
+
+
+def record_failure(
+    engine: Engine, day: date, source: str, error: str, imported_at: datetime
+) -> None:
+    """Say that a week could not be imported; an earlier complete import of it is kept."""
+    with engine.begin() as connection:
+        existing = connection.execute(
+            select(archive_weeks.c.status).where(archive_weeks.c.day == day)
+        ).scalar()
+        if existing == COMPLETE:
+            return
+        _forget(connection, day)
+        _week_row(
+            connection,
+            day=day,
+            source=source,
+            status=FAILED,
+            imported_at=imported_at,
+            error=error[:1000],
+            missing_columns="",
+        )
+
+
+def imported_weeks(engine: Engine) -> list[ImportedWeek]:
+    """Every week tried, oldest first."""
+    w = archive_weeks
+    with engine.connect() as connection:
+        rows = connection.execute(select(w).order_by(w.c.day)).all()
+    return [
+        ImportedWeek(
+            day=row.day,
+            source=row.source,
+            status=row.status,
+            rows=row.rows,
+            models=row.models,
+            downloads_total=row.downloads_total,
+            missing_columns=tuple(c for c in row.missing_columns.split(",") if c),
+            file_bytes=row.file_bytes,
+            bytes_read=row.bytes_read,
+            seconds=row.seconds,
+            imported_at=as_utc(row.imported_at),
+            error=row.error,
+        )
+        for row in rows
+    ]
+
+
+def _forget(connection: Connection, day: date) -> None:
+    """Remove a week and (ON DELETE CASCADE) its rows."""
+    connection.execute(delete(archive_weeks).where(archive_weeks.c.day == day))
+
+
+def _week_row(connection: Connection, **values: object) -> int:
+    defaults: dict[str, object] = {"rows": 0, "models": 0, "downloads_total": 0}
+    result = connection.execute(insert(archive_weeks).values({**defaults, **values}))
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def _key(row: AggregateRow) -> tuple[str, str, str]:
+    return (row.attribution, row.level, row.key)
+
+
+def _all_time(row: AggregateRow | None) -> tuple[float | None, float | None]:
+    return (row.downloads, row.share) if row is not None else (None, None)
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    """A complete archived week: the totals its shares are of."""
+
+    id: int
+    day: date
+    source: str
+    models: int
+    downloads_total: int
+    downloads_all_time_total: int | None
+
+
+@dataclass(frozen=True)
+class KeyWeek:
+    """One key's figures in one week (``downloads_all_time`` None when the week lacked it)."""
+
+    models: int
+    downloads: float
+    share: float
+    rank: int
+    downloads_all_time: float | None
+    share_all_time: float | None
+
+
+class History:
+    """Read side of the archived weeks, for answers: every query reads precomputed rows by key
+    (a few thousand at most), never a per-model table of a week."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def weeks(self) -> list[WeekRow]:
+        """Complete weeks, oldest first."""
+        w = archive_weeks.c
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(
+                    w.id,
+                    w.day,
+                    w.source,
+                    w.models,
+                    w.downloads_total,
+                    w.downloads_all_time_total,
+                )
+                .where(w.status == COMPLETE)
+                .order_by(w.day)
+            ).all()
+        return [WeekRow(*row) for row in rows]
+
+    def series(
+        self, attribution: str, level: str, keys: Sequence[str]
+    ) -> dict[date, dict[str, KeyWeek]]:
+        """Each complete week's figures for ``keys`` (a key absent in a week is not there)."""
+        a, w = week_aggregates.c, archive_weeks.c
+        if not keys:
+            return {}
+        query = (
+            select(
+                w.day,
+                a.key,
+                a.models,
+                a.downloads,
+                a.share,
+                a.rank,
+                a.downloads_all_time,
+                a.share_all_time,
+            )
+            .join(archive_weeks, archive_weeks.c.id == a.week_id)
+            .where(
+                w.status == COMPLETE,
+                a.attribution == attribution,
+                a.level == level,
+                a.key.in_(list(keys)),
+            )
+            .order_by(w.day)
+        )
+        found: dict[date, dict[str, KeyWeek]] = {}
+        with self.engine.connect() as connection:
+            for row in connection.execute(query):
+                found.setdefault(row.day, {})[row.key] = KeyWeek(*row[2:])
+        return found
+
+    def level(self, week_id: int, attribution: str, level: str) -> dict[str, KeyWeek]:
+        """Every key of a level in one week (the kept orgs, or every country)."""
+        a = week_aggregates.c
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(
+                    a.key,
+                    a.models,
+                    a.downloads,
+                    a.share,
+                    a.rank,
+                    a.downloads_all_time,
+                    a.share_all_time,
+                ).where(a.week_id == week_id, a.attribution == attribution, a.level == level)
+            ).all()
+        return {row.key: KeyWeek(*row[1:]) for row in rows}
+
+    def releases(self, orgs: Sequence[str], start: date, end: date) -> dict[date, dict[str, int]]:
+        """Repos each of ``orgs`` created, by archived week, for weeks starting in [start, end)."""
+        r, w = week_releases.c, archive_weeks.c
+        if not orgs:
+            return {}
+        query = (
+            select(w.day, r.org, r.repos)
+            .join(archive_weeks, archive_weeks.c.id == r.week_id)
+            .where(w.status == COMPLETE, w.day >= start, w.day < end, r.org.in_(list(orgs)))
+            .order_by(w.day)
+        )
+        found: dict[date, dict[str, int]] = {}
+        with self.engine.connect() as connection:
+            for row in connection.execute(query):
+                found.setdefault(row.day, {})[row.org] = row.repos
+        return found

@@ -1,0 +1,93 @@
+"""Tables of the whole-Hub history imported from the public weekly archives (migration 0006).
+
+An archived week keeps totals, never a row per model: ``week_aggregates`` (by country and org,
+both attributions, 30-day and all-time downloads), ``week_releases`` (repos created that week by
+each registered org) and ``week_models`` (only the models answers name). ``archive_weeks`` says
+what was imported from where, what the week's file lacked and what reading it cost.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+
+from bot.store.schema import MODEL_ID, ORG_ID, metadata
+
+archive_weeks = Table(
+    "archive_weeks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("day", Date, nullable=False, unique=True),
+    Column("source", String(300), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("rows", Integer, nullable=False, default=0),
+    Column("models", Integer, nullable=False, default=0),
+    Column("downloads_total", BigInteger, nullable=False, default=0),
+    Column("downloads_all_time_total", BigInteger),
+    Column("missing_columns", Text, nullable=False, default=""),
+    Column("file_bytes", BigInteger),
+    Column("bytes_read", BigInteger),
+    Column("seconds", Float),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("error", Text),
+)
+
+week_aggregates = Table(
+    "week_aggregates",
+    metadata,
+    Column(
+        "week_id",
+        Integer,
+        ForeignKey("archive_weeks.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("attribution", String(16), primary_key=True),
+    Column("level", String(16), primary_key=True),
+    Column("key", ORG_ID, primary_key=True),
+    Column("models", Integer, nullable=False),
+    Column("downloads", Float, nullable=False),
+    Column("share", Float, nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("downloads_all_time", Float),
+    Column("share_all_time", Float),
+    sqlite_with_rowid=False,
+)
+
+week_releases = Table(
+    "week_releases",
+    metadata,
+    Column(
+        "week_id",
+        Integer,
+        ForeignKey("archive_weeks.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("org", ORG_ID, primary_key=True),
+    Column("repos", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+week_models = Table(
+    "week_models",
+    metadata,
+    Column(
+        "week_id",
+        Integer,
+        ForeignKey("archive_weeks.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("model_id", MODEL_ID, primary_key=True),
+    Column("downloads", BigInteger, nullable=False),
+    Column("downloads_all_time", BigInteger),
+    sqlite_with_rowid=False,
+)
