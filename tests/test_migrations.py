@@ -253,7 +253,9 @@ def lineage_edges_without_rowid(engine: Engine) -> bool | None:
     return "WITHOUT ROWID" in sql.upper()
 
 
-HISTORY_TABLES = frozenset({"archive_weeks", "week_aggregates", "week_releases", "week_models"})
+HISTORY_TABLES = frozenset(
+    {"archive_weeks", "archive_sources", "week_aggregates", "week_releases", "week_models"}
+)
 """Created by 0006."""
 
 

@@ -13,16 +13,22 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobEvent
 from sqlalchemy import create_engine, text
 
 from bot.channels import digest_schedule
 from bot.channels.channel import Channel
+from bot.core.registry import load_registry
+from bot.ingest.archive import ArchiveError, LocalArchive
+from bot.ingest.backfill import BackfillReport, backfill
 from bot.jobs import tasks as jobs
 from bot.jobs.leader import AdvisoryLock, SingleProcess, key_parts
 from bot.jobs.runtime import Runtime
 from bot.jobs.scheduler import (
+    ARCHIVE_JOB,
     REFRESH_JOB,
     SchedulerRunner,
     build_scheduler,
@@ -31,6 +37,7 @@ from bot.jobs.scheduler import (
     sync_digest_jobs,
 )
 from bot.store.engine import make_engine, upgrade
+from bot.store.history import imported_weeks
 from commands import digest as digest_command
 from commands import subscribe
 from tests.hubworld import CHANNEL, TEAM, World, installed_world, open_world
@@ -257,6 +264,52 @@ def test_the_refresh_job_refreshes_then_alerts(world: World, events: Events) -> 
         runner.stop()
 
 
+def test_an_empty_history_is_backfilled_in_the_background_at_start(
+    world: World, events: Events, tmp_path: Path
+) -> None:
+    archive = tmp_path / "archive"
+    for day in ("2025-01-06", "2025-01-13"):
+        path = archive / "models" / day / "models.parquet"
+        path.parent.mkdir(parents=True)
+        pq.write_table(pa.table({"id": ["Qwen/a", "x/b"], "downloads": [3, 1]}), path)
+    registry = load_registry()
+    world.runtime.import_archive = lambda: backfill(
+        world.engine, LocalArchive(archive), registry, clock=world.clock
+    )
+    runner = _runner(world, events)
+    runner.tick()
+    try:
+        events.wait_for(EVENT_JOB_EXECUTED, ARCHIVE_JOB)  # due at once: the history was empty
+        assert [w.day.isoformat() for w in imported_weeks(world.engine)] == [
+            "2025-01-06",
+            "2025-01-13",
+        ]
+        assert runner.scheduler is not None
+        job = runner.scheduler.get_job(ARCHIVE_JOB)
+        assert job is not None
+        assert job.next_run_time > datetime.now(UTC) + timedelta(hours=11)
+    finally:
+        runner.stop()
+    again = _runner(world, events)
+    again.tick()  # not empty now: the next import waits for its interval
+    try:
+        assert again.scheduler is not None
+        job = again.scheduler.get_job(ARCHIVE_JOB)
+        assert job is not None
+        assert job.next_run_time > datetime.now(UTC) + timedelta(hours=11)
+    finally:
+        again.stop()
+
+
+def test_an_archive_that_is_gone_leaves_the_job_and_the_live_data_alone(world: World) -> None:
+    def gone() -> BackfillReport:
+        raise ArchiveError("the archive x/y is not on http://hub (taken down)")
+
+    world.runtime.import_archive = gone
+    jobs.archive_job(runtime=world.runtime)  # logged, nothing raised
+    assert world.runtime.reader.latest() is not None
+
+
 @pytest.mark.postgres
 def test_two_schedulers_race_on_postgresql_and_each_digest_is_posted_once(
     postgres_url: str, events: Events
@@ -348,4 +401,4 @@ def test_a_scheduler_started_twice_on_sqlite_keeps_one_set_of_jobs(
         assert runner.scheduler is not None
         ids = sorted(job.id for job in runner.scheduler.get_jobs())
         runner.stop()
-    assert ids == sorted([DIGEST_JOB, REFRESH_JOB, "deliveries", "digest-sync"])
+    assert ids == sorted([DIGEST_JOB, REFRESH_JOB, "archive", "deliveries", "digest-sync"])

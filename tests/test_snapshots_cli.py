@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, insert, select
 
 from bot.cli import main
 from bot.core.registry import load_registry
+from bot.model.hub_week import reduce_week
 from bot.store import schema
 from bot.store.channel_tables import digests
+from bot.store.history import WeekCost, record_failure, record_listing, write_week
 from bot.store.reader import Reader
 from bot.store.retention import SnapshotRow, plan_prune
 from bot.store.writer import begin_snapshot, fail_snapshot, store_crawl
-from tests.fixtures_cache import crawl
+from tests.fixtures_cache import T1, crawl
 
 MONDAY = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 """ISO week 10 of 2026 starts on this day; the history runs three full weeks from it."""
@@ -173,8 +176,9 @@ def test_list_shows_every_status_newest_first(sqlite_engine, sqlite_url):
     ids = build_history(sqlite_engine)
     code, out, _ = run(sqlite_url, "snapshots", "list", "--limit", "4")
     assert code == 0
-    header, *lines = out.splitlines()
+    header, *lines, history = out.splitlines()
     assert header.split() == ["ID", "TAKEN", "(UTC)", "STATUS", "SOURCE", "MODELS", "COVERAGE"]
+    assert history == "Whole-Hub history: no archive week imported yet (run `hubpulse backfill`)."
     assert [line.split()[0] for line in lines] == [
         str(ids[n]) for n in ("running", "d20-evening", "d20", "d19-evening")
     ]
@@ -183,7 +187,38 @@ def test_list_shows_every_status_newest_first(sqlite_engine, sqlite_url):
     top = len(crawl(1).top_ids)
     assert lines[1].split()[3:] == ["complete", "test", str(models), f"{top}/100", "top"]
     code, out, _ = run(sqlite_url, "snapshots", "list", "--limit", "0")
-    assert len(out.splitlines()) == len(ids) + 1
+    assert len(out.splitlines()) == len(ids) + 2
+
+
+def test_list_says_what_history_was_imported_and_when_the_archive_stopped_answering(
+    sqlite_engine, sqlite_url
+):
+    registry = load_registry()
+    cost = WeekCost(rows=1, missing_columns=(), file_bytes=10, bytes_read=1, seconds=0.1)
+    for day in (date(2025, 1, 6), date(2025, 1, 13)):
+        rows = [{"id": "Qwen/a", "downloads": 1}]
+        week = reduce_week(day, [pa.RecordBatch.from_pylist(rows)], registry)
+        write_week(sqlite_engine, week, "hfmlsoc/hub_weekly_snapshots", cost, T1)
+    record_failure(sqlite_engine, date(2025, 1, 20), "hfmlsoc/hub_weekly_snapshots", "broken", T1)
+    record_listing(sqlite_engine, "hfmlsoc/hub_weekly_snapshots", T1, weeks=3)
+    later = T1 + timedelta(days=30)
+    record_listing(sqlite_engine, "hfmlsoc/hub_weekly_snapshots", later, error="not found")
+    record_listing(
+        sqlite_engine, "hfmlsoc/hub_weekly_snapshots", later + timedelta(days=1), error="x"
+    )
+    out = run(sqlite_url, "snapshots", "list")[1].splitlines()
+    assert out[-2] == (
+        "Whole-Hub history: 2 weeks imported from hfmlsoc/hub_weekly_snapshots "
+        "(2025-01-06 to 2025-01-13); 1 week failed (2025-01-20)."
+    )
+    assert out[-1] == (
+        f"Archive hfmlsoc/hub_weekly_snapshots: unavailable since {later:%Y-%m-%d %H:%M} UTC "
+        "(x); answers use the weeks already imported and the live snapshots."
+    )
+    record_listing(
+        sqlite_engine, "hfmlsoc/hub_weekly_snapshots", later + timedelta(days=2), weeks=4
+    )
+    assert run(sqlite_url, "snapshots", "list")[1].splitlines()[-1].startswith("Whole-Hub history")
 
 
 def test_list_on_an_empty_store(sqlite_url):

@@ -66,7 +66,7 @@ def recent_crossovers(
     """The crossovers between consecutive complete weeks whose later week starts on or after
     ``weeks_from`` and which became known in (``known_after``, ``known_until``], in order of
     week, then kind."""
-    history = History(engine)
+    history = History(engine.connect)
     imported = {week.day: week.imported_at for week in imported_weeks(engine)}
     figures: dict[int, WeekFigures] = {}
     found = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from typing import Any
 
 import click
 from tqdm import tqdm
@@ -12,7 +13,7 @@ from bot.cli.base import CliError, main, open_store, settings, user_errors
 from bot.cli.terminal import configure_cli_logging
 from bot.core.registry import load_registry
 from bot.ingest.archive import ArchiveError, Week, archive_from
-from bot.ingest.backfill import backfill, weeks_to_import
+from bot.ingest.backfill import backfill
 
 
 def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -22,6 +23,29 @@ def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dat
         return date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date like 2025-01-20") from None
+
+
+class Progress:
+    """A bar over the weeks to import, on stderr when it is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar: tqdm[Any] | None = None
+
+    def plan(self, todo: list[Week], _done: list[Week]) -> None:
+        if self.enabled and todo:
+            self._bar = tqdm(total=len(todo), desc="archive weeks", unit=" weeks", file=sys.stderr)
+
+    def advance(self, _week: Week, _outcome: str) -> None:
+        if self._bar is not None:
+            self._bar.update()
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._bar is not None:
+            self._bar.close()
 
 
 def _weeks(count: int) -> str:
@@ -52,22 +76,24 @@ def backfill_command(since: date | None, until: date | None, source: str | None)
     engine = open_store(config)
     try:
         archive = archive_from(source or config.archive_repo, config.hf_endpoint, config.hf_token)
-        todo, done = weeks_to_import(archive, engine, since, until)
+        with Progress(enabled=sys.stderr.isatty()) as progress:
+            report = backfill(
+                engine,
+                archive,
+                load_registry(),
+                since=since,
+                until=until,
+                on_plan=progress.plan,
+                on_week=progress.advance,
+            )
     except ArchiveError as exc:
         raise CliError(f"backfill failed: {exc}") from None
-    if not todo:
-        click.echo(f"nothing to import from {archive.label}: {_weeks(len(done))} already imported")
-        return
-    with tqdm(
-        total=len(todo), desc="archive weeks", unit=" weeks", disable=not sys.stderr.isatty()
-    ) as bar:
-
-        def advance(_week: Week, _outcome: str) -> None:
-            bar.update()
-
-        report = backfill(
-            engine, archive, load_registry(), since=since, until=until, on_week=advance
+    if not report.imported and not report.failed:
+        click.echo(
+            f"nothing to import from {archive.label}: "
+            f"{_weeks(len(report.skipped))} already imported"
         )
+        return
     if held is not None:
         held.report()
     share = (

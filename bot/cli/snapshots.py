@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from bot.cli.base import CliError, main, open_store, settings, user_errors
+from bot.store.history import ImportedWeek, SourceCheck, imported_weeks, source_checks
 from bot.store.reader import Reader, Snapshot
 from bot.store.retention import prune, sqlite_size
+from bot.store.snapshots import COMPLETE
 
 MIB = 1024 * 1024
 
@@ -39,19 +41,57 @@ def _row(snapshot: Snapshot) -> tuple[str, ...]:
 @user_errors
 def list_command(limit: int) -> None:
     """List snapshots, newest first: id, time taken (UTC), status, source, models stored and
-    coverage (top-N models found of the N asked for)."""
+    coverage (top-N models found of the N asked for); then the archived whole-Hub weeks, and
+    any archive that stopped answering."""
     engine = open_store(settings())
     snapshots = Reader(engine).snapshots(status=None, limit=limit or None)
     if not snapshots:
         click.echo("No snapshots stored yet: run `hubpulse refresh` (or `hubpulse demo`).")
-        return
-    rows: list[tuple[str, ...]] = [("ID", "TAKEN (UTC)", "STATUS", "SOURCE", "MODELS", "COVERAGE")]
-    rows += [_row(snapshot) for snapshot in snapshots]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+    else:
+        rows: list[tuple[str, ...]] = [
+            ("ID", "TAKEN (UTC)", "STATUS", "SOURCE", "MODELS", "COVERAGE")
+        ]
+        rows += [_row(snapshot) for snapshot in snapshots]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            click.echo(
+                "  ".join(
+                    cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+                ).rstrip()
+            )
+    for line in history_lines(imported_weeks(engine), source_checks(engine)):
+        click.echo(line)
+
+
+def history_lines(weeks: list[ImportedWeek], checks: list[SourceCheck]) -> list[str]:
+    """What the whole-Hub history holds, and any archive that stopped answering."""
+    complete = [week for week in weeks if week.status == COMPLETE]
+    failed = [week for week in weeks if week.status != COMPLETE]
+    if complete:
+        sources = ", ".join(sorted({week.source for week in complete}))
+        line = (
+            f"Whole-Hub history: {_count(len(complete), 'week')} imported from {sources} "
+            f"({complete[0].day} to {complete[-1].day})"
         )
+    else:
+        line = "Whole-Hub history: no archive week imported yet (run `hubpulse backfill`)"
+    if failed:
+        days = ", ".join(str(week.day) for week in failed[:5])
+        more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+        line += f"; {_count(len(failed), 'week')} failed ({days}{more})"
+    lines = [line + "."]
+    for check in checks:
+        if not check.available and check.unavailable_since is not None:
+            lines.append(
+                f"Archive {check.source}: unavailable since "
+                f"{check.unavailable_since:%Y-%m-%d %H:%M} UTC ({check.error}); answers use the "
+                "weeks already imported and the live snapshots."
+            )
+    return lines
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def _mib(size: int | None) -> str:

@@ -19,7 +19,13 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.registry import Registry
 from bot.ingest.archive import Archive, ArchiveError, Week, read_week
 from bot.model.hub_week import reduce_week
-from bot.store.history import WeekCost, imported_weeks, record_failure, write_week
+from bot.store.history import (
+    WeekCost,
+    imported_weeks,
+    record_failure,
+    record_listing,
+    write_week,
+)
 from bot.store.snapshots import COMPLETE
 
 log = logging.getLogger(__name__)
@@ -35,13 +41,26 @@ class BackfillReport:
 
 
 def weeks_to_import(
-    archive: Archive, engine: Engine, since: date | None = None, until: date | None = None
+    archive: Archive,
+    engine: Engine,
+    since: date | None = None,
+    until: date | None = None,
+    *,
+    clock: Clock | None = None,
 ) -> tuple[list[Week], list[Week]]:
-    """(to import, already imported) among the archive's weeks in [since, until]."""
+    """(to import, already imported) among the archive's weeks in [since, until]. Whether the
+    archive answered is recorded (``hubpulse snapshots list`` says when it stopped)."""
+    now = (clock or SystemClock()).now()
+    try:
+        listed = archive.weeks()
+    except ArchiveError as exc:
+        record_listing(engine, archive.label, now, error=str(exc))
+        raise
+    record_listing(engine, archive.label, now, weeks=len(listed))
     done = {week.day for week in imported_weeks(engine) if week.status == COMPLETE}
     chosen = [
         week
-        for week in archive.weeks()
+        for week in listed
         if (since is None or week.day >= since) and (until is None or week.day <= until)
     ]
     return [w for w in chosen if w.day not in done], [w for w in chosen if w.day in done]
@@ -55,15 +74,19 @@ def backfill(
     since: date | None = None,
     until: date | None = None,
     clock: Clock | None = None,
+    on_plan: Callable[[list[Week], list[Week]], None] | None = None,
     on_week: Callable[[Week, str], None] | None = None,
 ) -> BackfillReport:
     """Import every week of ``archive`` in [since, until] not imported yet, oldest first.
 
-    ``on_week(week, outcome)`` is told about each week as it ends (``imported``, ``failed``).
-    Raises ``ArchiveError`` only when the archive cannot be listed at all.
+    ``on_plan(to_import, already_imported)`` is told what will be done, ``on_week(week,
+    outcome)`` about each week as it ends (``imported``, ``failed``). Raises ``ArchiveError``
+    only when the archive cannot be listed at all.
     """
     clock = clock or SystemClock()
-    todo, skipped = weeks_to_import(archive, engine, since, until)
+    todo, skipped = weeks_to_import(archive, engine, since, until, clock=clock)
+    if on_plan is not None:
+        on_plan(todo, skipped)
     report = BackfillReport(skipped=[week.day for week in skipped])
     for week in todo:
         try:

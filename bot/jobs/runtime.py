@@ -1,8 +1,9 @@
 """What scheduled jobs run against: the database, the cache, the clock, Slack and the Hub.
 
 APScheduler's SQLAlchemy job store pickles each job as a reference to a module-level function
-plus plain arguments (team and channel ids), so a job cannot carry live objects. The process
-that runs jobs installs one ``Runtime`` and the job functions (``bot.jobs.tasks``) use it.
+plus plain arguments (team and channel ids), so a job cannot carry live objects: the
+scheduler's executor hands the job functions (``bot.jobs.tasks``) the ``Runtime`` it was built
+with, and the CLI passes its own.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from bot.core.settings import Settings
 from bot.delivery.poster import Poster, poster_from_settings
 from bot.delivery.sender import Pacer, Sender
 from bot.ingest import hub
+from bot.ingest.archive import archive_from
+from bot.ingest.backfill import BackfillReport, backfill
 from bot.ingest.refresh import refresh as take_snapshot
 from bot.jobs.digest_payloads import DigestPayloads
 from bot.store.reader import Reader
@@ -38,6 +41,9 @@ class Runtime:
     settings: Settings
     refresh: Callable[[], object] | None = None
     """Takes one snapshot of the Hub (raises ``RefreshError`` when it cannot)."""
+    import_archive: Callable[[], BackfillReport] | None = None
+    """Imports the archive's weeks not imported yet (raises ``ArchiveError`` when the archive
+    cannot be listed)."""
     sleep: Callable[[float], None] = time.sleep
     """How posting waits between two messages to one channel."""
     digests: DigestPayloads = field(init=False)
@@ -72,6 +78,10 @@ def from_settings(settings: Settings, engine: Engine) -> Runtime:
         api = hub.connect(settings.hf_endpoint, settings.hf_token)
         return take_snapshot(engine, api, registry, settings.top_n, clock=clock)
 
+    def import_archive() -> BackfillReport:
+        archive = archive_from(settings.archive_repo, settings.hf_endpoint, settings.hf_token)
+        return backfill(engine, archive, registry, clock=clock)
+
     return Runtime(
         engine=engine,
         reader=Reader(engine, registry, clock),
@@ -79,4 +89,5 @@ def from_settings(settings: Settings, engine: Engine) -> Runtime:
         poster=poster_from_settings(settings, engine),
         settings=settings,
         refresh=refresh,
+        import_archive=import_archive,
     )

@@ -7,6 +7,8 @@ Jobs, each with a stable id:
   name (never a number: APScheduler 3 counts Monday as 0), time and timezone; a run missed by
   less than ``HUBPULSE_DIGEST_LATE_HOURS`` (the service was down) still runs once (coalesced),
   and the digest says it is late;
+* ``archive``: every ``ARCHIVE_HOURS`` hours, the weeks of the whole-Hub archive not imported
+  yet (at once on an empty history: a backfill in the background), then the alerts they bring;
 * ``deliveries``: every few minutes, retry what Slack could not take and abandoned claims;
 * ``digest-sync``: every minute, match the digest jobs to the ``digests`` table, which
   ``/digest on`` and ``/digest off`` write from whichever process answered them.
@@ -47,11 +49,13 @@ from bot.store.engine import make_engine
 
 log = logging.getLogger(__name__)
 
-REFRESH_JOB, RETRY_JOB, SYNC_JOB = "refresh", "deliveries", "digest-sync"
+REFRESH_JOB, RETRY_JOB, SYNC_JOB, ARCHIVE_JOB = "refresh", "deliveries", "digest-sync", "archive"
 LOCAL_STORE = "local"
 """Jobs of this process alone, never stored: the digest sync calls this process's runner."""
 DIGEST_PREFIX = "digest:"
 RETRY_MINUTES = 5
+ARCHIVE_HOURS = 12
+"""How often the weekly archive is asked for weeks not imported yet."""
 SYNC_SECONDS = 60
 LEADER_CHECK_SECONDS = 15.0
 WORKERS = 4
@@ -136,6 +140,20 @@ def ensure_jobs(
         )
     elif stale:  # back after a long stop: refresh now rather than at the next interval
         scheduler.modify_job(REFRESH_JOB, next_run_time=now)
+    archive_name = f"import new archive weeks every {ARCHIVE_HOURS} h, then alerts"
+    empty_history = not rt.reader.weeks.weeks()
+    if not _keep(scheduler, ARCHIVE_JOB, archive_name):
+        scheduler.add_job(
+            jobs.archive_job,
+            IntervalTrigger(hours=ARCHIVE_HOURS, timezone=UTC),
+            id=ARCHIVE_JOB,
+            name=archive_name,
+            replace_existing=True,
+            next_run_time=now if empty_history else now + timedelta(hours=ARCHIVE_HOURS),
+            misfire_grace_time=ARCHIVE_HOURS * 3600,
+        )
+    elif empty_history:  # a backfill in the background on an empty history, at once
+        scheduler.modify_job(ARCHIVE_JOB, next_run_time=now)
     retry_name = f"retry deliveries every {RETRY_MINUTES} min"
     if not _keep(scheduler, RETRY_JOB, retry_name):
         scheduler.add_job(

@@ -10,6 +10,7 @@ import logging
 from bot.channels import digest_schedule
 from bot.channels.channel import Channel
 from bot.core.errors import RefreshError
+from bot.ingest.archive import ArchiveError
 from bot.jobs import send as dispatch
 from bot.jobs.runtime import Runtime
 
@@ -34,6 +35,25 @@ def refresh_job(*, runtime: Runtime | None = None) -> None:
         log.error("scheduled refresh failed: %s; no alerts this time", exc)
         return
     alerts_job(runtime=current)
+
+
+def archive_job(*, runtime: Runtime | None = None) -> None:
+    """Import the archive's weeks not imported yet (all of them on an empty history), then
+    send the alerts they bring (crossovers). The live refresh is not affected either way."""
+    current = _given(runtime)
+    if current.import_archive is None:
+        log.warning("archive job: no archive configured in this process")
+        return
+    try:
+        report = current.import_archive()
+    except ArchiveError as exc:
+        log.error("archive import failed: %s; answers use the weeks already imported", exc)
+        return
+    if report.failed:
+        log.error("archive import: %d weeks failed, retried next time", len(report.failed))
+    if report.imported:
+        log.info("archive import: %d weeks imported", len(report.imported))
+        alerts_job(runtime=current)
 
 
 def alerts_job(*, runtime: Runtime | None = None) -> None:

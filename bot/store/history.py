@@ -7,17 +7,24 @@ replaces it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from bot.core.clock import as_utc
 from bot.model.aggregates import AggregateRow
 from bot.model.hub_week import HubWeek
 from bot.store.bulk import insert_rows
-from bot.store.history_tables import archive_weeks, week_aggregates, week_models, week_releases
+from bot.store.history_tables import (
+    archive_sources,
+    archive_weeks,
+    week_aggregates,
+    week_models,
+    week_releases,
+)
 from bot.store.snapshots import COMPLETE, FAILED
 
 AGGREGATE_KEY = ("attribution", "level", "key")
@@ -138,6 +145,60 @@ def record_failure(
         )
 
 
+@dataclass(frozen=True)
+class SourceCheck:
+    """Whether an archive answered when last listed."""
+
+    source: str
+    checked_at: datetime
+    available: bool
+    weeks_listed: int
+    unavailable_since: datetime | None
+    error: str | None
+
+
+def record_listing(
+    engine: Engine, source: str, now: datetime, *, weeks: int = 0, error: str | None = None
+) -> None:
+    """Note that ``source`` was listed (``weeks`` found) or could not be (``error``)."""
+    s = archive_sources.c
+    with engine.begin() as connection:
+        before = connection.execute(
+            select(s.available, s.unavailable_since).where(s.source == source)
+        ).first()
+        since = None
+        if error is not None:
+            since = before.unavailable_since if before and not before.available else now
+        values = {
+            "checked_at": now,
+            "available": error is None,
+            "weeks_listed": weeks,
+            "unavailable_since": since,
+            "error": error[:1000] if error else None,
+        }
+        if before is None:
+            connection.execute(insert(archive_sources).values(source=source, **values))
+        else:
+            connection.execute(update(archive_sources).where(s.source == source).values(**values))
+
+
+def source_checks(engine: Engine) -> list[SourceCheck]:
+    s = archive_sources
+    with engine.connect() as connection:
+        rows = connection.execute(select(s).order_by(s.c.source)).all()
+    return [
+        SourceCheck(
+            source=row.source,
+            checked_at=as_utc(row.checked_at),
+            available=bool(row.available),
+            weeks_listed=row.weeks_listed,
+            unavailable_since=as_utc(row.unavailable_since) if row.unavailable_since else None,
+            error=row.error,
+        )
+        for row in rows
+    ]
+
+
 def imported_weeks(engine: Engine) -> list[ImportedWeek]:
     """Every week tried, oldest first."""
     w = archive_weeks
@@ -209,15 +270,19 @@ class KeyWeek:
 
 class History:
     """Read side of the archived weeks, for answers: every query reads precomputed rows by key
-    (a few thousand at most), never a per-model table of a week."""
+    (a few thousand at most), never a per-model table of a week.
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    ``connect`` opens (or lends) a connection: ``engine.connect``, or a ``Reader``'s, so that
+    an answer reading snapshots and weeks uses one connection (``Reader.weeks``).
+    """
+
+    def __init__(self, connect: Callable[[], AbstractContextManager[Connection]]) -> None:
+        self._connect = connect
 
     def weeks(self) -> list[WeekRow]:
         """Complete weeks, oldest first."""
         w = archive_weeks.c
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             rows = connection.execute(
                 select(
                     w.id,
@@ -260,7 +325,7 @@ class History:
             .order_by(w.day)
         )
         found: dict[date, dict[str, KeyWeek]] = {}
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             for row in connection.execute(query):
                 found.setdefault(row.day, {})[row.key] = KeyWeek(*row[2:])
         return found
@@ -268,7 +333,7 @@ class History:
     def level(self, week_id: int, attribution: str, level: str) -> dict[str, KeyWeek]:
         """Every key of a level in one week (the kept orgs, or every country)."""
         a = week_aggregates.c
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             rows = connection.execute(
                 select(
                     a.key,
@@ -294,7 +359,7 @@ class History:
             .order_by(w.day)
         )
         found: dict[date, dict[str, int]] = {}
-        with self.engine.connect() as connection:
+        with self._connect() as connection:
             for row in connection.execute(query):
                 found.setdefault(row.day, {})[row.org] = row.repos
         return found

@@ -3,13 +3,15 @@
 An archived week keeps totals, never a row per model: ``week_aggregates`` (by country and org,
 both attributions, 30-day and all-time downloads), ``week_releases`` (repos created that week by
 each registered org) and ``week_models`` (only the models answers name). ``archive_weeks`` says
-what was imported from where, what the week's file lacked and what reading it cost.
+what was imported from where, what the week's file lacked and what reading it cost;
+``archive_sources`` whether each archive answered when last listed.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -41,6 +43,19 @@ archive_weeks = Table(
     Column("imported_at", DateTime(timezone=True), nullable=False),
     Column("error", Text),
 )
+
+archive_sources = Table(
+    "archive_sources",
+    metadata,
+    Column("source", String(300), primary_key=True),
+    Column("checked_at", DateTime(timezone=True), nullable=False),
+    Column("available", Boolean, nullable=False),
+    Column("weeks_listed", Integer, nullable=False, default=0),
+    Column("unavailable_since", DateTime(timezone=True)),
+    Column("error", Text),
+)
+"""The last time each archive was listed, and whether it answered: an archive taken down is
+said so in ``hubpulse snapshots list`` while answers carry on from the weeks imported."""
 
 week_aggregates = Table(
     "week_aggregates",

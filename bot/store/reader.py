@@ -24,6 +24,7 @@ from bot.model.aggregates import ORG, PUBLISHER, AggregateRow
 from bot.model.descendants import ALL_RELATIONS
 from bot.model.fields import ModelMetadata
 from bot.store import schema
+from bot.store.history import History
 from bot.store.rows import mapper
 from bot.store.snapshots import COMPLETE, same_kind_as
 
@@ -138,6 +139,11 @@ class Reader:
         yield self._connection
 
     # Snapshots
+    @property
+    def weeks(self) -> History:
+        """The archived whole-Hub weeks, read on this reader's connection."""
+        return History(self._connect)
+
     def latest(self) -> Snapshot:
         """The latest complete snapshot; EmptyCacheError when there is none."""
         snapshot = self.latest_or_none()

@@ -5,8 +5,9 @@ Revises: 0005
 
 The weeks imported from the public weekly archives of the Hub's model metadata
 (``bot.store.history_tables``): one ``archive_weeks`` row a week, its totals by country and org
-(``week_aggregates``), the repos each registered org created (``week_releases``) and the few
-models answers name (``week_models``). New tables only; nothing existing changes.
+(``week_aggregates``), the repos each registered org created (``week_releases``), the few
+models answers name (``week_models``), and whether each archive answered
+(``archive_sources``). New tables only; nothing existing changes.
 """
 
 from collections.abc import Sequence
@@ -41,6 +42,16 @@ def upgrade() -> None:
         sa.UniqueConstraint("day", name="uq_archive_weeks_day"),
     )
     op.create_index("ix_archive_weeks_status", "archive_weeks", ["status"])
+    op.create_table(
+        "archive_sources",
+        sa.Column("source", sa.String(300), nullable=False),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("available", sa.Boolean(), nullable=False),
+        sa.Column("weeks_listed", sa.Integer(), nullable=False),
+        sa.Column("unavailable_since", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("source", name="pk_archive_sources"),
+    )
     tables: dict[str, list[sa.Column[object]]] = {
         "week_aggregates": [
             sa.Column("attribution", sa.String(16), nullable=False),
@@ -85,7 +96,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name in ("week_models", "week_releases", "week_aggregates"):
+    for name in ("week_models", "week_releases", "week_aggregates", "archive_sources"):
         op.drop_table(name)
     op.drop_index("ix_archive_weeks_status", table_name="archive_weeks")
     op.drop_table("archive_weeks")
