@@ -1,7 +1,10 @@
-"""``/releases``: models that registered orgs created in the last few days, newest first.
+"""``/releases``: models that registered orgs created in the last few days, newest first; or,
+given a period (``2025``, ``since 2025-01``...), their repos counted by month from the archived
+whole-Hub history.
 
-Quantized re-uploads (GGUF, AWQ, MLX...) are left out unless ``all`` is given; they would
-otherwise drown the real releases.
+Quantized re-uploads (GGUF, AWQ, MLX...) are left out of the last days unless ``all`` is given;
+they would otherwise drown the real releases. The archive counts every repo, so the monthly
+counts include them (``bot.model.release_months`` says how weeks become months).
 """
 
 from __future__ import annotations
@@ -9,14 +12,26 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot.answers.message import Answer
+from bot.answers.mrkdwn import echo, escape, inline
 from bot.answers.names import CountryName, ModelName, OrgName, resolve
 from bot.answers.render import as_of, render_message
+from bot.core.errors import UserError
 from bot.core.registry import UNKNOWN_COUNTRY, country_name
+from bot.model.periods import ALL_TIME, LAST_30_DAYS, SINCE, Period, split_period
 from bot.model.records import looks_quantized
+from bot.model.release_months import (
+    MIDDLE,
+    MonthCount,
+    ReleaseMonths,
+    Span,
+    month_of,
+    release_months,
+)
 from bot.store.reader import Model, ModelStat, Reader, Snapshot
+from bot.store.snapshots import is_demo_source
 from commands.args import Args, parse_args, usage_error
 from commands.base import Command, Context
 from commands.hubpulse import help_answer
@@ -27,7 +42,17 @@ PER_ORG = 8
 MAX_ORGS = 12
 ALL_WORD = "all"
 DAYS = re.compile(r"^(\d{1,4})(d|days?)?$", re.IGNORECASE)
+MALFORMED = re.compile(r"^[-+\u2212]|^\d[\d\-/.:]*$|^\d{4}-?q\d*$|^\d+(d|days?)$|^since$", re.I)
+"""Words that mean to be a number of days or a period but are neither (``-3``, ``2025-13``,
+``2025-Q5``): a usage error, never a name to look up (no Hub name starts with ``-``)."""
+FAMILY_WORDS = frozenset({"family", "families"})
 FIRST_WEEK = timedelta(days=7)
+LAST_30 = 30
+TOP_ORGS = 5
+MISSING_LISTED = 4
+BAR, BAR_WIDTH = "\u2587", 16
+CREATED_AT = "createdAt"
+"""The archive's column of creation times: a week without it cannot count releases."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +60,8 @@ class Query:
     name: str
     days: int
     include_quantized: bool
+    period: Period | None = None
+    """Set: counts by month from the archived history instead of the last days' models."""
 
 
 @dataclass(frozen=True)
@@ -59,37 +86,73 @@ class Group:
         return self.total - len(self.releases)
 
 
-def parse_query(args: Args) -> Query:
-    """``qwen 14 all`` -> name "qwen", 14 days, quantizations included."""
-    words = list(args.words)
-    include_quantized = any(word.lower() == ALL_WORD for word in words)
-    words = [word for word in words if word.lower() != ALL_WORD]
+def parse_query(args: Args, today: date) -> Query:
+    """``qwen 14 all`` -> name "qwen", 14 days, quantizations included; ``baidu 2025`` ->
+    name "baidu", the year 2025 (``bot.model.periods``)."""
+    words = [word for word in args.words if word.lower() != ALL_WORD]
+    include_quantized = len(words) < len(args.words)
+    if any(word.lower() in FAMILY_WORDS for word in words):
+        raise usage_error(
+            COMMAND,
+            "`/releases` counts the repos an org publishes itself; releases of a family "
+            "(fine-tunes of its models by others) are not kept. `/share qwen` shows a family.",
+        )
+    rest, period = split_period(tuple(words), today)
+    words = list(rest)
     days = DEFAULT_DAYS
-    if words and words[-1].lower() in ("day", "days") and len(words) > 1:
-        words = words[:-1]
-    if words and (match := DAYS.match(words[-1])):
-        days = int(match.group(1))
-        words = words[:-1]
-        if not 1 <= days <= MAX_DAYS:
-            raise usage_error(COMMAND, f"The window is 1 to {MAX_DAYS} days.")
-    return Query(" ".join(words), days, include_quantized)
+    if period is not None and period.kind == LAST_30_DAYS:
+        period, days = None, LAST_30
+    elif period is None:
+        if words and words[-1].lower() in ("day", "days") and len(words) > 1:
+            words = words[:-1]
+        if words and (match := DAYS.match(words[-1])):
+            days = int(match.group(1))
+            words = words[:-1]
+            if not 1 <= days <= MAX_DAYS:
+                raise usage_error(COMMAND, f"The window is 1 to {MAX_DAYS} days.")
+    _check_words(words, period)
+    return Query(" ".join(words), days, include_quantized, period)
 
 
-def _scope(reader: Reader, snapshot: Snapshot, name: str) -> tuple[str, list[str]]:
-    """What the answer is about, and the authors whose releases count."""
+def _check_words(words: list[str], period: Period | None) -> None:
+    """A malformed window or period is a usage error, not part of a name."""
+    odd = [w for w in words if w.startswith(("-", "+", "\u2212"))]
+    odd += [w for w in words[-1:] if MALFORMED.match(w)]
+    if period is not None and words and DAYS.match(words[-1]):
+        raise usage_error(COMMAND, "Give a number of days or a period, not both.")
+    if odd:
+        raise usage_error(
+            COMMAND,
+            f"{echo(odd[0])} is neither a number of days (1 to {MAX_DAYS}) nor a period "
+            "(`2025`, `2025-Q3`, `since 2025-01`, `all-time`).",
+        )
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an answer is about, and the authors whose releases count."""
+
+    label: str
+    authors: list[str]
+    registered: bool = True
+    country: str = ""
+    """The country's name when the scope is a country."""
+
+
+def _scope(reader: Reader, snapshot_id: int, name: str) -> Scope:
     registry = reader.registry
     if not name:
-        return "registered orgs", [org.org for org in registry]
-    resolved = resolve(name, reader, snapshot.id)
+        return Scope("registered orgs", [org.org for org in registry])
+    resolved = resolve(name, reader, snapshot_id)
     if isinstance(resolved, ModelName):
         raise usage_error(COMMAND, "`/releases` takes an org or a country, not a model.")
     if isinstance(resolved, CountryName):
         if resolved.code == UNKNOWN_COUNTRY:
             raise usage_error(COMMAND, "Releases are followed for registered orgs only.")
         authors = [org.org for org in registry if org.country == resolved.code]
-        return f"{resolved.name} (registered orgs)", authors
+        return Scope(f"{resolved.name} (registered orgs)", authors, country=resolved.name)
     assert isinstance(resolved, OrgName)
-    return resolved.display_name, [resolved.org]
+    return Scope(resolved.display_name, [resolved.org], resolved.registered)
 
 
 def _groups(reader: Reader, snapshot: Snapshot, models: list[Model]) -> list[Group]:
@@ -126,14 +189,14 @@ def _counted(model: Model, stat: ModelStat | None, snapshot: Snapshot) -> Releas
 
 def releases(reader: Reader, query: Query) -> Answer:
     snapshot = reader.latest()
-    scope, authors = _scope(reader, snapshot, query.name)
+    scope = _scope(reader, snapshot.id, query.name)
     now = reader.clock.now()
-    found = reader.created_between(now - timedelta(days=query.days), now, authors)
+    found = reader.created_between(now - timedelta(days=query.days), now, scope.authors)
     kept = [m for m in found if query.include_quantized or not looks_quantized(m.id, m.tags)]
     groups = _groups(reader, snapshot, kept)
     answer = render_message(
         "releases.j2",
-        scope=scope,
+        scope=scope.label,
         query=query,
         groups=groups,
         shown_orgs=len(groups),
@@ -145,23 +208,160 @@ def releases(reader: Reader, query: Query) -> Answer:
     return answer
 
 
+@dataclass(frozen=True)
+class MonthLine:
+    count: MonthCount
+    label: str
+    bar: str
+
+
+def _month_lines(found: ReleaseMonths, period: Period) -> list[tuple[int, list[MonthLine]]]:
+    """The months by year, each with a bar scaled to the busiest month."""
+    peak = max((m.repos for m in found.months), default=0)
+    years: dict[int, list[MonthLine]] = {}
+    for month in found.months:
+        label = f"{month.month:%b %Y}"
+        if month.month == month_of(period.start) and period.start.day > 1:
+            label += f" (from {period.start.day} {period.start:%b})"
+        bar = BAR * max(1, round(BAR_WIDTH * month.repos / peak)) if month.repos else ""
+        years.setdefault(month.month.year, []).append(MonthLine(month, label, bar))
+    return list(years.items())
+
+
+def _spans(spans: list[Span]) -> list[str]:
+    """Runs of months as people write them: "Jan to May 2025", "Aug 2025"."""
+    said = []
+    for span in spans:
+        if span.first == span.last:
+            said.append(f"{span.last:%b %Y}")
+        elif span.first.year == span.last.year:
+            said.append(f"{span.first:%b} to {span.last:%b %Y}")
+        else:
+            said.append(f"{span.first:%b %Y} to {span.last:%b %Y}")
+    return said
+
+
+def _during(period: Period) -> str:
+    """The period after a count: "in 2025", "since 1 Jan 2025", "over all time"."""
+    if period.kind == SINCE:
+        return period.label
+    return f"over {period.label}" if period.kind == ALL_TIME else f"in {period.label}"
+
+
+def _history_scope(reader: Reader, snapshot: Snapshot | None, name: str) -> Scope:
+    # Without a snapshot of our own, names still resolve against the registry and the models
+    # table; snapshot 0 has no rows, so only unregistered authors are not found.
+    scope = _scope(reader, snapshot.id if snapshot else 0, name)
+    if not scope.registered:
+        raise UserError(
+            f"{echo(scope.authors[0])} is not a registered org: the archive counts the "
+            "releases of registered orgs only."
+        )
+    if not scope.authors:
+        raise UserError(
+            f"No registered org is from {escape(scope.country)}: "
+            "the archive counts registered orgs only."
+        )
+    return scope
+
+
+def monthly_releases(reader: Reader, name: str, period: Period) -> Answer:
+    """Repos created per month in ``period`` from the archived weeks, with the first and
+    latest named from hubpulse's own snapshots."""
+    snapshot = reader.latest_or_none()
+    scope = _history_scope(reader, snapshot, name)
+    history = reader.weeks
+    weeks = history.weeks()
+    if not weeks:
+        raise UserError(
+            "There is no whole-Hub history yet (`hubpulse backfill` imports it); "
+            f"`/releases {inline(name) + ' ' if name else ''}30` lists the last 30 days."
+        )
+    undated = history.without(CREATED_AT)
+    counted = [week for week in weeks if week.day not in undated]
+    counts = history.releases(scope.authors, period.start - MIDDLE, period.end - MIDDLE)
+    found = release_months(counts, [week.day for week in counted], period.start, period.end)
+    if found is None:
+        raise UserError(
+            f"No archived week falls in {escape(period.label)}: the history has the weeks of "
+            f"{_day(weeks[0].day)} to {_day(weeks[-1].day)}."
+        )
+    used = [week for week in counted if week.day in set(found.weeks)]
+    named = None
+    if snapshot is not None and found.total:
+        named = history.first_and_latest(
+            scope.authors,
+            _utc(max(period.start, found.first_week)),
+            _utc(min(period.end, found.covered_until)),
+        )
+    top = []
+    for org, repos in found.by_org.items():
+        known = reader.registry.get(org)
+        top.append((known.display_name if known else org, repos))
+    return render_message(
+        "releases_monthly.j2",
+        scope=scope.label,
+        single_org=len(scope.authors) == 1,
+        orgs=len(scope.authors),
+        period=period,
+        found=found,
+        years=_month_lines(found, period),
+        during=_during(period),
+        without=_spans(found.months_with_none()),
+        unarchived=_spans(found.months_unarchived()),
+        top=top[:TOP_ORGS],
+        more_orgs=max(0, len(top) - TOP_ORGS),
+        sources=sorted({week.source for week in used}),
+        illustrative=any(is_demo_source(week.source) for week in used),
+        missing=found.missing[:MISSING_LISTED],
+        more_missing=max(0, len(found.missing) - MISSING_LISTED),
+        history_start=weeks[0].day,
+        snapshot=snapshot,
+        named=named,
+        name=name,
+    )
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def _utc(day: date) -> datetime:
+    return datetime.combine(day, time(), UTC)
+
+
 def run(text: str, context: Context) -> Answer:
     args = parse_args(text)
     if args.help:
         return help_answer(COMMAND)
     with context.reader.session() as reader:
-        return args.publish(releases(reader, parse_query(args)))
+        query = parse_query(args, reader.clock.now().date())
+        if query.period is not None:
+            return args.publish(monthly_releases(reader, query.name, query.period))
+        return args.publish(releases(reader, query))
 
 
 COMMAND = Command(
     name="/releases",
-    summary="Models registered orgs released in the last days, newest first, grouped by org.",
-    usage="/releases [org | country] [days] [all]",
-    examples=("/releases", "/releases deepseek", "/releases cn 14", "/releases qwen all"),
+    summary="New models of registered orgs in the last days, or counted by month over a period.",
+    usage="/releases [org | country] [days | period] [all]",
+    examples=(
+        "/releases",
+        "/releases deepseek",
+        "/releases cn 14",
+        "/releases qwen all",
+        "/releases baidu 2025",
+        "/releases cn since 2025-01",
+    ),
     run=run,
     details=(
         f"Looks back {DEFAULT_DAYS} days unless you give a number (up to {MAX_DAYS}). "
         "Shows downloads in a release's first days where the snapshot has them. Quantized "
-        "re-uploads (GGUF, AWQ, MLX...) are left out unless you add `all`."
+        "re-uploads (GGUF, AWQ, MLX...) are left out unless you add `all`. With a period "
+        "(`2025`, `2025-Q3`, `since 2025-01`, `all-time`), counts the repos created each month "
+        "from the archived weekly snapshots of the whole Hub (quantizations included; a week "
+        "spanning two months counts in the month holding most of its days), with the months "
+        "with none and the first and latest releases. Counts cover registered orgs' own repos: "
+        "a country is the sum of its registered orgs; a family's fine-tunes are not counted."
     ),
 )

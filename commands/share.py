@@ -1,7 +1,9 @@
 """``/share``: download share by country, org (and its family), model or one country.
 
 Every figure comes from the snapshot's precomputed aggregates, compared with the snapshot a
-week earlier when there is one.
+week earlier when there is one. With a period (``/share cn 2025``) or two targets
+(``/share qwen vs meta-llama``) the answer comes from the archived whole-Hub weeks instead
+(``commands.share_history``).
 """
 
 from __future__ import annotations
@@ -12,12 +14,21 @@ from bot.answers.charts import Series, country_colour, share_over_time
 from bot.answers.message import Answer, Chart
 from bot.answers.names import CountryName, ModelName, OrgName, resolve
 from bot.answers.render import as_of, render_message
+from bot.core.errors import UserError
 from bot.core.registry import UNKNOWN_COUNTRY, country_name
 from bot.model.aggregates import COUNTRY, LINEAGE, ORG, PUBLISHER, AggregateRow
+from bot.model.periods import split_period
 from bot.store.reader import Model, Reader, Snapshot
 from commands.args import parse_args
 from commands.base import Command, Context
 from commands.hubpulse import help_answer
+from commands.share_history import (
+    check_last_word,
+    is_versus,
+    misplaced_period,
+    period_share,
+    versus,
+)
 
 TOP_MODELS = 5
 TOP_ORGS = 5
@@ -263,10 +274,22 @@ def run(text: str, context: Context) -> Answer:
     if args.help:
         return help_answer(COMMAND)
     with context.reader.session() as reader:  # every fact of the answer on one connection
+        if is_versus(args.words):
+            return args.publish(versus(reader, args.words, context.want_chart))
+        words, period = split_period(args.words, reader.clock.now().date())
+        if period is not None and not period.needs_history:
+            period = None  # 30d: the live snapshot, as with no period
+        check_last_word(words)
+        if period is not None:
+            return args.publish(period_share(reader, words, period))
         frame = Frame.latest(reader)
-        if not args.words:
+        if not words:
             return args.publish(overview(reader, frame, context.want_chart))
-        name = resolve(args.text, reader, frame.snapshot.id)
+        try:
+            name = resolve(" ".join(words), reader, frame.snapshot.id)
+        except UserError:
+            misplaced_period(words, versus=False)
+            raise
         if isinstance(name, OrgName):
             answer = org_share(reader, frame, name, context.want_chart)
         elif isinstance(name, ModelName):
@@ -279,15 +302,38 @@ def run(text: str, context: Context) -> Answer:
 
 COMMAND = Command(
     name="/share",
-    summary="Share of Hub downloads by country, org, family or model, and how it moved in a week.",
-    usage="/share [org | family | model | country]",
-    examples=("/share", "/share qwen", "/share deepseek-ai/DeepSeek-R1", "/share cn"),
+    summary=(
+        "Share of Hub downloads by country, org, family or model, over any period, "
+        "or two head to head."
+    ),
+    usage="/share [org | family | model | country] [vs another] [period]",
+    examples=(
+        "/share",
+        "/share qwen",
+        "/share deepseek-ai/DeepSeek-R1",
+        "/share cn",
+        "/share cn 2025",
+        "/share qwen 2025-Q3",
+        "/share since 2025-01-20",
+        "/share all-time",
+        "/share qwen vs meta-llama",
+        "/share cn vs us 2025",
+    ),
     run=run,
     details=(
         "With nothing after it: China, the US, the next largest country and everyone else, "
         "by publisher (who uploaded the model) and by lineage (whose base model it is built on). "
         "With an org or family: its share, rank, its whole family's share and its top models. "
         "With a model id: its downloads, share and family. With a country: its share and "
-        "top orgs. Shares are of the snapshot's top-N models' 30-day downloads."
+        "top orgs. Shares are of the snapshot's top-N models' 30-day downloads.\n"
+        "A period at the end (`30d`, the default; `2025`, `2025-Q3`, `since 2025-01-20`, "
+        "`all-time`) answers for orgs, families and countries from the archived weekly "
+        "snapshots of the whole Hub (`hubpulse backfill`): the growth of all-time downloads "
+        "between the weeks at the period's ends (7/30 of each week's 30-day downloads before "
+        "the archive had all-time counts), or all-time downloads for `all-time`.\n"
+        "`vs` puts two targets head to head over the archived weeks: who leads, by how much, "
+        "and the week the lead changed hands, in 30-day and all-time downloads. Orgs are "
+        "compared as families (lineage) and countries by publisher first; add `publisher` "
+        "or `lineage` at the end to lead with the other."
     ),
 )

@@ -151,13 +151,28 @@ def test_long_lists_are_capped_with_and_n_more(sqlite_engine):
         ("qwen 91", "The window is 1 to 90 days."),
         ("deepseek-ai/DeepSeek-R2", "takes an org or a country, not a model"),
         ("other", "registered orgs only"),
+        ("cn -3", "`-3` is neither a number of days (1 to 90) nor a period"),
+        ("cn +3", "`+3` is neither a number of days"),
+        ("-3 cn", "`-3` is neither a number of days"),
+        ("qwen 12345", "`12345` is neither a number of days"),
+        ("qwen 2025-13", "`2025-13` is neither a number of days"),
+        ("qwen 2025-q5", "`2025-q5` is neither a number of days"),
+        ("qwen since", "`since` is neither a number of days"),
+        ("qwen 14 2025", "Give a number of days or a period, not both."),
+        ("qwen family", "releases of a family (fine-tunes of its models by others) are not kept"),
     ],
 )
 def test_bad_arguments_get_the_usage(world, text, problem):
     with pytest.raises(UserError) as caught:
         ask(world, text)
     assert problem in caught.value.message
-    assert "Usage: `/releases [org | country] [days] [all]`" in caught.value.message
+    assert "Usage: `/releases [org | country] [days | period] [all]`" in caught.value.message
+
+
+def test_30d_is_the_last_30_days_and_names_starting_with_digits_still_resolve(world):
+    assert ask(world, "us 30d").text == ask(world, "us 30").text
+    text = ask(world, "01-ai").text
+    assert text.startswith("*New releases: 01.AI, last 7 days*")
 
 
 def test_empty_cache(sqlite_engine):

@@ -25,6 +25,7 @@ UNKNOWN_COLOUR = "#bcbcbc"
 MISSING_COLOUR = "#ffffff"
 MAX_COLUMNS = 4
 MAX_ROWS = 12
+MARKED_POINTS = 30
 DPI = 110
 
 
@@ -81,7 +82,8 @@ def share_over_time(title: str, series: Sequence[Series]) -> Chart:
             label=line.label,
             color=line.colour,
             linestyle="--" if line.dashed else "-",
-            marker="o",
+            # a marker per point hides the dashes of a long weekly history
+            marker="o" if len(line.points) <= MARKED_POINTS else None,
             markersize=3,
         )
     locator = AutoDateLocator(maxticks=8)

@@ -21,9 +21,11 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.errors import UserError
 from bot.core.registry import Registry, load_registry
 from bot.ingest.demo_data import WEEKS, build_dataset
+from bot.ingest.demo_history import load_history
 from bot.model.crawl import Crawl
 from bot.model.records import to_record
 from bot.store import schema
+from bot.store.history_tables import archive_weeks
 from bot.store.retention import delete_demo_snapshots
 from bot.store.snapshots import DEMO_PREFIX, DEMO_SNAPSHOT
 from bot.store.writer import WriteResult, store_crawl
@@ -46,6 +48,8 @@ class DemoLoad:
     taken_at: list[datetime]
     replaced: int
     seconds: float
+    history_weeks: int = 0
+    """Illustrative archive weeks written (two years of whole-Hub history)."""
 
 
 def crawl_of(raw: Iterable[dict[str, Any]], registry: Registry, top_n: int = TOP_N) -> Crawl:
@@ -85,13 +89,26 @@ def real_snapshot_count(engine: Engine) -> int:
         )
 
 
+def real_week_count(engine: Engine) -> int:
+    """Archive weeks (of any status) that the demo did not write."""
+    w = archive_weeks
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                select(func.count()).select_from(w).where(~w.c.source.startswith(DEMO_PREFIX))
+            ).scalar_one()
+        )
+
+
 def refuse_real_snapshots(engine: Engine) -> None:
-    """Raise ``RealSnapshotsError`` when demo data would be mixed into real snapshots."""
-    count = real_snapshot_count(engine)
-    if count:
+    """Raise ``RealSnapshotsError`` when demo data would be mixed into real snapshots or real
+    archive weeks."""
+    count, weeks = real_snapshot_count(engine), real_week_count(engine)
+    if count or weeks:
+        held = f"{count} real snapshot(s)" if count else f"{weeks} real archive week(s)"
         raise RealSnapshotsError(
-            f"this database already holds {count} real snapshot(s); demo data would be mixed "
-            "into them. Use another --database-url, or --force to load anyway."
+            f"this database already holds {held}; demo data would be mixed into them. "
+            "Use another --database-url, or --force to load anyway."
         )
 
 
@@ -130,7 +147,8 @@ def load_demo(
                     note=DEMO_NOTE,
                 )
             )
+        weeks = load_history(engine, dataset.models, registry, last, DEMO_SOURCE)
     except BaseException:
         delete_demo_snapshots(engine)
         raise
-    return DemoLoad(results, taken_at, replaced, time.perf_counter() - started)
+    return DemoLoad(results, taken_at, replaced, time.perf_counter() - started, weeks)

@@ -25,6 +25,7 @@ from bot.store.history_tables import (
     week_models,
     week_releases,
 )
+from bot.store.schema import models
 from bot.store.snapshots import COMPLETE, FAILED
 
 AGGREGATE_KEY = ("attribution", "level", "key")
@@ -347,6 +348,44 @@ class History:
             ).all()
         return {row.key: KeyWeek(*row[1:]) for row in rows}
 
+    def at(
+        self,
+        week_ids: Sequence[int],
+        attribution: str,
+        level: str,
+        keys: Sequence[str] | None = None,
+    ) -> dict[date, dict[str, KeyWeek]]:
+        """The figures of a few weeks (by id) at one level, by day: of ``keys``, or of every
+        key kept; a week with none of them is not there."""
+        a, w = week_aggregates.c, archive_weeks.c
+        if not week_ids or (keys is not None and not keys):
+            return {}
+        query = (
+            select(
+                w.day,
+                a.key,
+                a.models,
+                a.downloads,
+                a.share,
+                a.rank,
+                a.downloads_all_time,
+                a.share_all_time,
+            )
+            .join(archive_weeks, archive_weeks.c.id == a.week_id)
+            .where(
+                a.week_id.in_(list(week_ids)),
+                a.attribution == attribution,
+                a.level == level,
+            )
+        )
+        if keys is not None:
+            query = query.where(a.key.in_(list(keys)))
+        found: dict[date, dict[str, KeyWeek]] = {}
+        with self._connect() as connection:
+            for row in connection.execute(query):
+                found.setdefault(row.day, {})[row.key] = KeyWeek(*row[2:])
+        return found
+
     def releases(self, orgs: Sequence[str], start: date, end: date) -> dict[date, dict[str, int]]:
         """Repos each of ``orgs`` created, by archived week, for weeks starting in [start, end)."""
         r, w = week_releases.c, archive_weeks.c
@@ -363,3 +402,43 @@ class History:
             for row in connection.execute(query):
                 found.setdefault(row.day, {})[row.org] = row.repos
         return found
+
+    def without(self, column: str) -> set[date]:
+        """The complete weeks whose file lacked ``column`` (say ``createdAt``)."""
+        w = archive_weeks.c
+        with self._connect() as connection:
+            rows = connection.execute(
+                select(w.day, w.missing_columns).where(
+                    w.status == COMPLETE, w.missing_columns.contains(column)
+                )
+            ).all()
+        return {row.day for row in rows if column in row.missing_columns.split(",")}
+
+    def first_and_latest(
+        self, orgs: Sequence[str], start: datetime, end: datetime
+    ) -> tuple[NamedRelease, NamedRelease] | None:
+        """The first and the latest model of ``orgs`` created in [start, end) that hubpulse's
+        own snapshots know (the archive keeps counts, not names); None when they know none."""
+        m = models.c
+        if not orgs:
+            return None
+        query = select(m.id, m.created_at).where(
+            m.author.in_(list(orgs)), m.created_at >= start, m.created_at < end
+        )
+        with self._connect() as connection:
+            first = connection.execute(query.order_by(m.created_at, m.id).limit(1)).first()
+            latest = connection.execute(query.order_by(m.created_at.desc(), m.id).limit(1)).first()
+        if first is None or latest is None:
+            return None
+        return (
+            NamedRelease(first.id, as_utc(first.created_at)),
+            NamedRelease(latest.id, as_utc(latest.created_at)),
+        )
+
+
+@dataclass(frozen=True)
+class NamedRelease:
+    """A model by its id and creation time, from the live ``models`` table."""
+
+    model_id: str
+    created_at: datetime

@@ -38,7 +38,8 @@ from sqlalchemy.sql.expression import ColumnClause
 
 from bot.core.clock import as_utc
 from bot.store import schema
-from bot.store.snapshots import COMPLETE, DEMO_SNAPSHOT, RUNNING
+from bot.store.history_tables import archive_weeks
+from bot.store.snapshots import COMPLETE, DEMO_PREFIX, DEMO_SNAPSHOT, RUNNING
 
 REFERENCING_COLUMNS = (
     ("digests", "last_snapshot_id"),
@@ -157,11 +158,16 @@ def _forget_unseen_models(connection: Connection, deleted: list[int]) -> None:
 
 
 def delete_demo_snapshots(engine: Engine) -> int:
-    """Remove every demo snapshot and what only they saw; how many there were."""
+    """Remove every demo snapshot and what only they saw, and the demo's archive weeks; how
+    many snapshots there were. Real data never sits beside illustrative data."""
     s = schema.snapshots
     with engine.connect() as connection:
         ids = list(connection.execute(select(s.c.id).where(DEMO_SNAPSHOT)).scalars())
     delete_snapshots(engine, ids)
+    with engine.begin() as connection:
+        connection.execute(
+            delete(archive_weeks).where(archive_weeks.c.source.startswith(DEMO_PREFIX))
+        )
     return len(ids)
 
 
