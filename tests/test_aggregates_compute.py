@@ -328,3 +328,15 @@ def test_small_crawls_full_of_cycles_match_a_plain_tally() -> None:
                 row.rank,
             ), (seed, key)
             assert found[key].share == pytest.approx(row.share, rel=1e-12), (seed, key)
+
+
+def test_ties_rank_by_name_in_code_point_order_even_for_names_arrow_cannot_hold() -> None:
+    """Equal totals rank by name as Python sorts it; a name UTF-8 cannot encode (a lone
+    surrogate) sorts the same way, through Python instead of Arrow."""
+    for odd in ("zz", "\ud800x"):
+        authors = ["b", "a", "É", "e", "Z", "ß", odd]
+        models = [Model(f"{author}/m", 7) for author in authors]
+        ranks = {
+            key: rank for key, (_, _, _, rank) in table(aggregates(models), PUBLISHER, ORG).items()
+        }
+        assert sorted(ranks, key=ranks.__getitem__) == sorted(authors)

@@ -3,7 +3,10 @@ small weeks whose right answer is known by construction (merges, cycles, schema 
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,10 +14,24 @@ import pyarrow as pa
 import pytest
 
 from bot.core.registry import UNKNOWN_COUNTRY, Org, Registry
-from bot.model.aggregates import COUNTRY, LINEAGE, ORG, PUBLISHER
+from bot.model.aggregates import (
+    COUNTRY,
+    LINEAGE,
+    ORG,
+    PUBLISHER,
+    AggregateRow,
+    compute_aggregates,
+    families,
+    org_of,
+)
 from bot.model.hub_week import HubWeek, reduce_week
+from bot.model.lineage import Tree, build_tree
+from bot.model.records import parse_parents
+from bot.model.week_lineage import batch_parents
 
 DAY = date(2025, 1, 6)
+SPLITS = math.lcm(*range(1, 21))
+"""Downloads are multiples of this, so that a merge's split is exact whatever the order."""
 REGISTRY = Registry.from_orgs(
     [
         Org("Qwen", "CN", "Qwen"),
@@ -239,3 +256,157 @@ def test_rows_without_a_namespaced_id_are_left_out():
     )
     assert week.models == 1
     assert week.downloads == 5
+
+
+# The week's arrays against the per-model path (parse_parents, build_tree, families and
+# compute_aggregates over Python lists), on weeks full of what breaks fast paths: cycles,
+# merges, self-references, malformed tags, parents outside the week, ids given twice.
+
+RELATION_NAMES = ("finetune", "quantized", "adapter", "merge", "other")
+
+
+def tangled_rows(seed: int, size: int, *, cycles: bool, twice: bool) -> list[dict[str, object]]:
+    rng = random.Random(seed)
+    orgs = ["Qwen", "qwen", "meta-llama", "deepseek-ai", "mistralai", "u1", "u2", "u3"]
+    ids = [f"{rng.choice(orgs)}/m{n}" for n in range(size)]
+    if twice:
+        for n in rng.sample(range(1, size), size // 10):
+            ids[n] = ids[rng.randrange(n)]
+    outside = ["gone/x", "Qwen/deleted", "lab/base"]
+    rows: list[dict[str, object]] = []
+    for n, model_id in enumerate(ids):
+        pool = [*outside, *(ids if cycles else ids[: max(1, n)]), model_id]
+
+        def target(pool: list[str] = pool) -> str:
+            return rng.choice(pool)
+
+        tags = [rng.choice(["text-generation", "en", "base_model", "base_model:"])]
+        for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
+            kind = rng.random()
+            if kind < 0.4:
+                tags.append(f"base_model:{rng.choice(RELATION_NAMES)}:{target()}")
+            elif kind < 0.7:
+                tags.append(f"base_model:{target()}")
+            elif kind < 0.8:
+                tags.append(f"base_model:finetune:{target()}:extra")
+            elif kind < 0.9:
+                tags.append("base_model:finetune:no-slash")
+            else:
+                tags.append(f"base_model:{target()}:v2")
+        rng.shuffle(tags)
+        structured = None
+        if rng.random() < 0.3:
+            structured = {
+                "relation": rng.choice(RELATION_NAMES),
+                "models": [{"id": rng.choice([target(), "no-slash", None])} for _ in range(2)],
+            }
+        rows.append(
+            {
+                "id": model_id if rng.random() > 0.02 else rng.choice([None, "no-namespace"]),
+                "downloads": SPLITS * rng.randrange(0, 50),
+                "downloadsAllTime": SPLITS * rng.randrange(0, 500),
+                "tags": tags if rng.random() > 0.05 else None,
+                "baseModels": structured,
+            }
+        )
+    return rows
+
+
+def per_model(
+    rows: list[dict[str, Any]], all_time: bool = False
+) -> tuple[list[AggregateRow], Tree]:
+    """The week's aggregates the per-model way, with each model's parents in the order its id
+    first appears (the file's order), those of its last row that has any."""
+    ids: list[str] = []
+    counts: list[int] = []
+    parents: dict[str, list[str]] = {}
+    for row in rows:
+        model_id = row["id"]
+        if not isinstance(model_id, str) or "/" not in model_id:
+            continue
+        found = parse_parents(model_id, row["tags"] or (), row["baseModels"])
+        if found:
+            parents[model_id] = [edge.parent for edge in found]
+        ids.append(model_id)
+        counts.append(row["downloadsAllTime" if all_time else "downloads"])
+    tree = build_tree({key: parents[key] for key in dict.fromkeys(ids) if key in parents})
+    authors = [org_of(model_id) for model_id in ids]
+    family = families(ids, authors, tree.roots)
+    return compute_aggregates(ids, authors, family, counts, tree, REGISTRY), tree
+
+
+def test_parents_from_tags_are_parse_parents_model_by_model():
+    for seed in range(20):
+        rows = [r for r in tangled_rows(seed, 300, cycles=True, twice=False) if r["id"]]
+        batch = pa.RecordBatch.from_pylist(rows)
+        ids = batch.column("id").cast(pa.string())
+        links = batch_parents(ids, batch.column("tags"), batch.column("baseModels"))
+        got: dict[int, list[str]] = {}
+        for row, parent in zip(links.rows.tolist(), links.parents.to_pylist(), strict=True):
+            got.setdefault(row, []).append(parent)
+        expected = {
+            n: [edge.parent for edge in parse_parents(r["id"], r["tags"] or (), r["baseModels"])]
+            for n, r in enumerate(rows)
+        }
+        assert got == {n: found for n, found in expected.items() if found}, seed
+
+
+def test_a_tangled_week_equals_the_per_model_computation():
+    with_cycles = 0
+    for seed in range(12):
+        rows = tangled_rows(seed, 150 + 37 * seed, cycles=True, twice=False)
+        week = reduce_week(DAY, as_chunks(rows), REGISTRY, top_kept=20)
+        expected, tree = per_model(rows)
+        with_cycles += bool(tree.cycles)
+        assert week.aggregates == expected, seed
+        assert week.all_time == per_model(rows, all_time=True)[0], seed
+        assert [(m.model_id, m.downloads) for m in week.named] == named_per_model(rows, 20)
+    assert with_cycles >= 4  # (5 of these 12 weeks have cycles)
+
+
+def named_per_model(rows: list[dict[str, Any]], top_kept: int) -> list[tuple[str, int]]:
+    """Registered orgs' models, the most downloaded and their ancestors, one model at a time."""
+    kept = [r for r in rows if isinstance(r["id"], str) and "/" in r["id"]]
+    by_id = {r["id"]: r for r in kept}
+    ranked = sorted(kept, key=lambda r: (-r["downloads"], r["id"]))
+    wanted = {r["id"] for r in ranked[:top_kept]}
+    wanted |= {r["id"] for r in kept if REGISTRY.get(org_of(r["id"])) is not None}
+    pending = list(wanted)
+    while pending:
+        row = by_id[pending.pop()]
+        for edge in parse_parents(row["id"], row["tags"] or (), row["baseModels"]):
+            if edge.parent in by_id and edge.parent not in wanted:
+                wanted.add(edge.parent)
+                pending.append(edge.parent)
+    return [(model_id, by_id[model_id]["downloads"]) for model_id in sorted(wanted)]
+
+
+def test_ids_given_twice_count_twice_and_take_their_last_parents():
+    for seed in range(10):
+        rows = tangled_rows(seed, 400, cycles=False, twice=True)
+        week = reduce_week(DAY, as_chunks(rows), REGISTRY)
+        assert week.aggregates == per_model(rows)[0], seed
+
+
+def as_chunks(rows: list[dict[str, object]], size: int = 97) -> list[pa.RecordBatch]:
+    schema = pa.RecordBatch.from_pylist(rows).schema
+    return [
+        pa.RecordBatch.from_pylist(rows[start : start + size], schema=schema)
+        for start in range(0, len(rows), size)
+    ]
+
+
+def test_large_and_dictionary_string_columns_read_alike_and_an_empty_week_is_empty():
+    rows = tangled_rows(1, 200, cycles=True, twice=False)
+    plain = reduce_week(DAY, as_chunks(rows), REGISTRY)
+    table = pa.Table.from_batches(as_chunks(rows))
+    table = table.set_column(
+        0, "id", table.column("id").cast(pa.large_string()).dictionary_encode()
+    )
+    tags = table.schema.get_field_index("tags")
+    table = table.set_column(
+        tags, "tags", table.column("tags").cast(pa.large_list(pa.large_string()))
+    )
+    assert reduce_week(DAY, table.to_batches(max_chunksize=64), REGISTRY) == plain
+    empty = reduce_week(DAY, [], REGISTRY)
+    assert (empty.models, empty.aggregates, empty.named, empty.releases) == (0, [], [], {})

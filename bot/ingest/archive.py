@@ -37,15 +37,11 @@ from bot.ingest import hub
 WEEK_PATH = re.compile(r"^models/(\d{4}-\d{2}-\d{2})/models\.parquet$")
 WANTED = (
     "id",
-    "author",
     "createdAt",
     "downloads",
     "downloadsAllTime",
-    "likes",
     "tags",
     "baseModels",
-    "pipeline_tag",
-    "library_name",
 )
 """The columns hubpulse reads; every other column of a week is never fetched."""
 REQUIRED = ("id", "downloads")

@@ -30,9 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bot.core.registry import Registry
-from bot.model.aggregates import AggregateRow, compute_aggregates, families, org_of
-from bot.model.lineage import build_tree
-from bot.model.records import parse_parents
+from bot.model.aggregates import AggregateRow, Orgs, attribution_parts, tally
+from bot.model.week_lineage import Codes, Links, WeekLineage, batch_parents, week_lineage
 
 TOP_MODELS_KEPT = 1000
 """The most downloaded models of a week whose own figures are kept."""
@@ -43,20 +42,27 @@ MISSING = -1
 
 @dataclass
 class WeekColumns:
-    """A week's models as columns, in file order."""
+    """A week's models as columns, in file order: only the rows with a namespaced id, their
+    ids as Arrow strings (never a Python string each), counts and dates as numpy arrays, and
+    their parent links. Batches are taken one at a time, so memory holds these columns and
+    one batch, never the file's."""
 
-    ids: list[str] = field(default_factory=list)
+    ids: list[pa.Array] = field(default_factory=list)
     downloads: list[npt.NDArray[np.int64]] = field(default_factory=list)
     all_time: list[npt.NDArray[np.int64]] = field(default_factory=list)
     created: list[npt.NDArray[Any]] = field(default_factory=list)
-    parents: dict[str, list[str]] = field(default_factory=dict)
+    link_rows: list[npt.NDArray[np.int64]] = field(default_factory=list)
+    link_parents: list[pa.Array] = field(default_factory=list)
     has_all_time: bool = True
+    rows: int = 0
 
     def add(self, batch: pa.RecordBatch) -> None:
         """Take one batch's columns (a batch may lack any column but ``id`` and ``downloads``)."""
         names = set(batch.schema.names)
-        ids = batch.column("id").to_pylist()
-        self.ids.extend(ids)
+        ids, keep = _namespaced(batch.column("id"))
+        if keep is not None:
+            batch = batch.filter(keep)
+        self.ids.append(ids)
         self.downloads.append(_counts(batch.column("downloads"), 0))
         if "downloadsAllTime" in names:
             self.all_time.append(_counts(batch.column("downloadsAllTime"), MISSING))
@@ -65,35 +71,35 @@ class WeekColumns:
             self.all_time.append(np.full(len(ids), MISSING, np.int64))
         created = batch.column("createdAt") if "createdAt" in names else None
         self.created.append(_timestamps(created, len(ids)))
-        self._add_parents(batch, ids, names)
+        links = batch_parents(
+            ids,
+            batch.column("tags") if "tags" in names else None,
+            batch.column("baseModels") if "baseModels" in names else None,
+        )
+        self.link_rows.append(links.rows + self.rows)
+        self.link_parents.append(links.parents)
+        self.rows += len(ids)
 
-    def _add_parents(self, batch: pa.RecordBatch, ids: list[Any], names: set[str]) -> None:
-        """Parent links of the batch's models that declare any (a minority)."""
-        with_tags: dict[int, list[str]] = {}
-        if "tags" in names:
-            tags = batch.column("tags")
-            flat = pc.list_flatten(tags)
-            rows = pc.list_parent_indices(tags)
-            lineage = pc.starts_with(flat, "base_model:")
-            for row, tag in zip(
-                pc.filter(rows, lineage).to_pylist(),
-                pc.filter(flat, lineage).to_pylist(),
-                strict=True,
-            ):
-                with_tags.setdefault(row, []).append(tag)
-        structured: dict[int, Any] = {}
-        if "baseModels" in names:
-            column = batch.column("baseModels")
-            present = pc.invert(pc.is_null(column))
-            for row in pc.indices_nonzero(present).to_pylist():
-                structured[row] = column[row].as_py()
-        for row in with_tags.keys() | structured.keys():
-            model_id = ids[row]
-            if not isinstance(model_id, str):
-                continue
-            found = parse_parents(model_id, with_tags.get(row, ()), structured.get(row))
-            if found:
-                self.parents[model_id] = [edge.parent for edge in found]
+    def links(self) -> Links:
+        rows = np.concatenate(self.link_rows) if self.link_rows else np.zeros(0, np.int64)
+        return Links(rows, pa.chunked_array(self.link_parents, pa.string()))
+
+
+def _strings() -> pa.Array:
+    return pa.array([], pa.string())
+
+
+def _namespaced(column: pa.Array) -> tuple[pa.Array, pa.Array | None]:
+    """The ids that name a namespace (``org/name``), and the mask that keeps their rows
+    (None when every row does)."""
+    kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        return _strings(), pa.array(np.zeros(len(column), bool))
+    ids = column.cast(pa.string())  # kept as read: no copy
+    keep = pc.fill_null(pc.match_substring(ids, "/"), False)
+    if pc.all(keep).as_py():
+        return ids, None
+    return ids.filter(keep), keep
 
 
 def _counts(column: pa.ChunkedArray | pa.Array, missing: int) -> npt.NDArray[np.int64]:
@@ -151,34 +157,42 @@ def reduce_week(
 
 
 def _reduce(day: date, columns: WeekColumns, registry: Registry, top_kept: int) -> HubWeek:
-    keep = [
-        i for i, model_id in enumerate(columns.ids) if isinstance(model_id, str) and "/" in model_id
-    ]
-    ids = [columns.ids[i] for i in keep]
-    index = np.asarray(keep, np.int64)
-    downloads = _joined(columns.downloads)[index]
-    all_time = _joined(columns.all_time)[index]
-    created = _joined(columns.created, "datetime64[ns]")[index]
-    authors = [org_of(model_id) for model_id in ids]
-    tree = build_tree(columns.parents)
-    family = families(ids, authors, tree.roots)
-    aggregates = compute_aggregates(ids, authors, family, downloads.tolist(), tree, registry)
+    downloads = _joined(columns.downloads)
+    all_time = _joined(columns.all_time)
+    created = _joined(columns.created, "datetime64[ns]")
+    lineage = week_lineage(columns.ids, columns.links())  # frees the ids: names holds them
+    orgs = Orgs.of(lineage.org_names, registry)
     all_time_rows: list[AggregateRow] = []
     total_all_time: int | None = None
     if columns.has_all_time:
         counted = np.where(all_time == MISSING, 0, all_time)
-        all_time_rows = compute_aggregates(ids, authors, family, counted.tolist(), tree, registry)
+        all_time_rows = _aggregates(lineage, orgs, counted)
         total_all_time = int(counted.sum())
     return HubWeek(
         day=day,
-        models=len(ids),
+        models=len(lineage.node),
         downloads=int(downloads.sum()),
         downloads_all_time=total_all_time,
-        aggregates=aggregates,
+        aggregates=_aggregates(lineage, orgs, downloads),
         all_time=all_time_rows,
-        releases=_releases(day, authors, created, registry),
-        named=_named(ids, authors, downloads, all_time, columns.parents, registry, top_kept),
+        releases=_releases(day, lineage.author, created, orgs, registry),
+        named=_named(lineage, orgs, downloads, all_time, top_kept),
     )
+
+
+def _aggregates(
+    lineage: WeekLineage, orgs: Orgs, downloads: npt.NDArray[np.int64]
+) -> list[AggregateRow]:
+    """``bot.model.aggregates.compute_aggregates`` of every model, from the week's codes."""
+    publisher, by_lineage = attribution_parts(
+        lineage.author,
+        lineage.family,
+        downloads.astype(np.float64),
+        lineage.merges,
+        lineage.root_orgs,
+        lineage.splits,
+    )
+    return tally(orgs, publisher, by_lineage, int(downloads.sum()))
 
 
 def _joined(parts: Sequence[npt.NDArray[Any]], dtype: str = "int64") -> npt.NDArray[Any]:
@@ -186,56 +200,62 @@ def _joined(parts: Sequence[npt.NDArray[Any]], dtype: str = "int64") -> npt.NDAr
 
 
 def _releases(
-    day: date, authors: Sequence[str], created: npt.NDArray[Any], registry: Registry
+    day: date,
+    author: Codes,
+    created: npt.NDArray[Any],
+    orgs: Orgs,
+    registry: Registry,
 ) -> dict[str, int]:
     start = np.datetime64(datetime.combine(day, time()), "ns")
     inside = (created >= start) & (created < start + np.timedelta64(WEEK))
+    chosen = author[inside]
+    chosen = chosen[orgs.registered[chosen]]
+    codes, first, count = np.unique(chosen, return_index=True, return_counts=True)
     counts: dict[str, int] = {}
-    for position in np.flatnonzero(inside).tolist():
-        org = registry.get(authors[position])
+    for at in np.argsort(first, kind="stable").tolist():
+        org = registry.get(orgs.names[int(codes[at])])
         if org is not None:
-            counts[org.org] = counts.get(org.org, 0) + 1
+            counts[org.org] = counts.get(org.org, 0) + int(count[at])
     return counts
 
 
-def _top(ids: Sequence[str], downloads: npt.NDArray[np.int64], count: int) -> list[int]:
+def _top(
+    lineage: WeekLineage, downloads: npt.NDArray[np.int64], count: int
+) -> npt.NDArray[np.int64]:
     """The ``count`` most downloaded models, ties to the smaller id (as in a live snapshot)."""
-    if count <= 0 or not len(ids):
-        return []
-    if count < len(ids):
-        floor = np.partition(downloads, len(ids) - count)[len(ids) - count]
-        candidates = np.flatnonzero(downloads >= floor).tolist()
-    else:
-        candidates = list(range(len(ids)))
-    candidates.sort(key=lambda i: (-downloads[i], ids[i]))
-    return candidates[:count]
+    rows = len(downloads)
+    if count <= 0 or not rows:
+        return np.zeros(0, np.int64)
+    if count >= rows:
+        return np.arange(rows)
+    floor = np.partition(downloads, rows - count)[rows - count]
+    above = np.flatnonzero(downloads > floor)
+    tied = np.flatnonzero(downloads == floor)
+    by_id = pc.sort_indices(lineage.model_ids(tied)).to_numpy()  # stable: ties by row
+    return np.concatenate([above, tied[by_id[: count - len(above)]]])
 
 
 def _named(
-    ids: Sequence[str],
-    authors: Sequence[str],
+    lineage: WeekLineage,
+    orgs: Orgs,
     downloads: npt.NDArray[np.int64],
     all_time: npt.NDArray[np.int64],
-    parents: dict[str, list[str]],
-    registry: Registry,
     top_kept: int,
 ) -> list[WeekModel]:
     """Registered orgs' models, the ``top_kept`` most downloaded, and their ancestors."""
-    wanted = set(_top(ids, downloads, top_kept))
-    wanted.update(i for i, author in enumerate(authors) if registry.get(author) is not None)
-    position = {model_id: i for i, model_id in enumerate(ids)}
-    pending = [ids[i] for i in wanted]
-    while pending:
-        for parent in parents.get(pending.pop(), ()):
-            at = position.get(parent)
-            if at is not None and at not in wanted:
-                wanted.add(at)
-                pending.append(parent)
+    wanted = orgs.registered[lineage.author]
+    wanted[_top(lineage, downloads, top_kept)] = True
+    above = lineage.ancestors(lineage.node[wanted])
+    if len(above):
+        wanted[lineage.last_rows()[above]] = True
+    rows = np.flatnonzero(wanted)
+    rows = rows[pc.sort_indices(lineage.model_ids(rows)).to_numpy()]  # by id, stable
     return [
-        WeekModel(
-            ids[i],
-            int(downloads[i]),
-            None if all_time[i] == MISSING else int(all_time[i]),
+        WeekModel(model_id, count, None if total == MISSING else total)
+        for model_id, count, total in zip(
+            lineage.model_ids(rows).to_pylist(),
+            downloads[rows].tolist(),
+            all_time[rows].tolist(),
+            strict=True,
         )
-        for i in sorted(wanted, key=ids.__getitem__)
     ]
