@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
@@ -269,6 +269,10 @@ class KeyWeek:
     share_all_time: float | None
 
 
+_FIGURES = tuple(week_aggregates.c[item.name] for item in fields(KeyWeek))
+"""The ``week_aggregates`` columns of a ``KeyWeek``, in its order."""
+
+
 class History:
     """Read side of the archived weeks, for answers: every query reads precomputed rows by key
     (a few thousand at most), never a per-model table of a week.
@@ -309,12 +313,7 @@ class History:
             select(
                 w.day,
                 a.key,
-                a.models,
-                a.downloads,
-                a.share,
-                a.rank,
-                a.downloads_all_time,
-                a.share_all_time,
+                *_FIGURES,
             )
             .join(archive_weeks, archive_weeks.c.id == a.week_id)
             .where(
@@ -336,15 +335,9 @@ class History:
         a = week_aggregates.c
         with self._connect() as connection:
             rows = connection.execute(
-                select(
-                    a.key,
-                    a.models,
-                    a.downloads,
-                    a.share,
-                    a.rank,
-                    a.downloads_all_time,
-                    a.share_all_time,
-                ).where(a.week_id == week_id, a.attribution == attribution, a.level == level)
+                select(a.key, *_FIGURES).where(
+                    a.week_id == week_id, a.attribution == attribution, a.level == level
+                )
             ).all()
         return {row.key: KeyWeek(*row[1:]) for row in rows}
 
@@ -364,12 +357,7 @@ class History:
             select(
                 w.day,
                 a.key,
-                a.models,
-                a.downloads,
-                a.share,
-                a.rank,
-                a.downloads_all_time,
-                a.share_all_time,
+                *_FIGURES,
             )
             .join(archive_weeks, archive_weeks.c.id == a.week_id)
             .where(

@@ -25,6 +25,17 @@ from sqlalchemy import (
 
 from bot.store.schema import MODEL_ID, ORG_ID, metadata
 
+
+def _week_key() -> Column[int]:
+    """The key column every per-week table starts with; its rows go with their week."""
+    return Column(
+        "week_id",
+        Integer,
+        ForeignKey("archive_weeks.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+
+
 archive_weeks = Table(
     "archive_weeks",
     metadata,
@@ -60,12 +71,7 @@ said so in ``hubpulse snapshots list`` while answers carry on from the weeks imp
 week_aggregates = Table(
     "week_aggregates",
     metadata,
-    Column(
-        "week_id",
-        Integer,
-        ForeignKey("archive_weeks.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _week_key(),
     Column("attribution", String(16), primary_key=True),
     Column("level", String(16), primary_key=True),
     Column("key", ORG_ID, primary_key=True),
@@ -81,12 +87,7 @@ week_aggregates = Table(
 week_releases = Table(
     "week_releases",
     metadata,
-    Column(
-        "week_id",
-        Integer,
-        ForeignKey("archive_weeks.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _week_key(),
     Column("org", ORG_ID, primary_key=True),
     Column("repos", Integer, nullable=False),
     sqlite_with_rowid=False,
@@ -95,12 +96,7 @@ week_releases = Table(
 week_models = Table(
     "week_models",
     metadata,
-    Column(
-        "week_id",
-        Integer,
-        ForeignKey("archive_weeks.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    _week_key(),
     Column("model_id", MODEL_ID, primary_key=True),
     Column("downloads", BigInteger, nullable=False),
     Column("downloads_all_time", BigInteger),
