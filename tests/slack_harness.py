@@ -55,7 +55,7 @@ NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 #: Every Slack request must be acknowledged within this.
 ACK_LIMIT_SECONDS = 3.0
 ROOT = Path(__file__).resolve().parent.parent
-LISTENING = re.compile(r"serving Slack \(http\) on http://[\d.]+:(\d+)/slack/events")
+LISTENING = re.compile(r"serving Slack \((?:http|oauth)\) on http://[\d.]+:(\d+)/slack/events")
 
 
 def fixture_records(scale: float = 1.0) -> list[dict[str, Any]]:
@@ -223,7 +223,13 @@ class SlackHarness:
         self.app: HubpulseApp = build_app(
             self.settings, engine, clock=self.clock, commands=commands
         )
-        application = make_wsgi_app(self.app, self.app.services.reader, max_age, routes)
+        application = make_wsgi_app(
+            self.app,
+            self.app.services.reader,
+            max_age,
+            routes,
+            signing_secret=self.settings.slack_signing_secret or "",
+        )
         self.server = http_server(application, "127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self._thread = threading.Thread(

@@ -5,13 +5,24 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 
 import pytest
 from huggingface_hub.utils import logging as hf_logging
+from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 
-from bot.core.logs import REDACTED, configure_logging, log_command, redact
+from bot.core.logs import (
+    BOLT_APP_LOGGER,
+    REDACTED,
+    SLACK_LIBRARY_LOGGERS,
+    configure_logging,
+    is_slack_library,
+    log_command,
+    redact,
+)
+from bot.slack.app import BOLT_LOGGER
 from tests.fakes.slack import FakeSlack
 
 BOT_TOKEN = "xoxb-2222-3333-SeCrEtBoTtOkEn"
@@ -23,9 +34,13 @@ SIGNING_SECRET = "5ca1ab1e0ddba11deadbeef00c0ffee0"
 
 @pytest.fixture
 def stream() -> Iterator[io.StringIO]:
-    """Where the configured handler writes; the root and huggingface_hub loggers are restored
-    afterwards."""
-    loggers = (logging.getLogger(), hf_logging.get_logger())
+    """Where the configured handler writes; the root, huggingface_hub and Slack loggers are
+    restored afterwards."""
+    loggers = (
+        logging.getLogger(),
+        hf_logging.get_logger(),
+        *(logging.getLogger(name) for name in SLACK_LIBRARY_LOGGERS),
+    )
     saved = [(logger, logger.handlers[:], logger.level, logger.propagate) for logger in loggers]
     yield io.StringIO()
     for logger, handlers, level, propagate in saved:
@@ -141,3 +156,43 @@ def test_redact_keeps_ordinary_text():
     text = "Qwen/Qwen2.5-7B has 1,234 downloads; xoxb is a prefix; hf_ alone too"
     assert redact(text) == text
     assert redact(f"Bearer {BOT_TOKEN}.") == f"Bearer {REDACTED}."
+
+
+def refused_by_bolt(marker: str) -> int:
+    """An unsigned request straight to a Bolt app (no gate in front): Bolt's request
+    verification logs the whole body of what it refuses, at INFO."""
+    app = App(
+        name=BOLT_LOGGER,
+        logger=logging.getLogger(BOLT_LOGGER),
+        signing_secret=SIGNING_SECRET,
+        token=BOT_TOKEN,
+        token_verification_enabled=False,
+    )
+    body = f"command=%2Fshare&text={marker}"
+    headers = {"x-slack-request-timestamp": str(int(time.time())), "x-slack-signature": "v0=00"}
+    return app.dispatch(BoltRequest(body=body, headers=headers)).status
+
+
+@pytest.mark.parametrize("level", ["INFO", "WARNING"])
+def test_slack_libraries_log_no_request_body_below_debug(stream, level):
+    configure_logging("text", level, stream=stream)
+    assert refused_by_bolt("BODY-MARKER-1") == 401
+    logging.getLogger("slack_sdk.web.base_client").info("Received the body BODY-MARKER-2")
+    logging.getLogger(f"{BOLT_LOGGER}:Listener").info("body: BODY-MARKER-3")
+    logging.getLogger(BOLT_LOGGER).error("a listener failed")
+    assert "BODY-MARKER" not in stream.getvalue()
+    assert "a listener failed" in stream.getvalue()
+
+
+def test_at_debug_the_slack_libraries_say_everything(stream):
+    """The operator asked for it; and this is what the test above would otherwise see."""
+    configure_logging("text", "DEBUG", stream=stream)
+    assert refused_by_bolt("BODY-MARKER-4") == 401
+    assert "Invalid request signature detected" in stream.getvalue()
+    assert "BODY-MARKER-4" in stream.getvalue()
+
+
+def test_the_bolt_app_logger_is_the_one_kept_quiet():
+    assert BOLT_LOGGER == BOLT_APP_LOGGER
+    assert is_slack_library(f"{BOLT_LOGGER}:RequestVerification")
+    assert not is_slack_library("hubpulse.slackers")

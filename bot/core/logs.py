@@ -4,6 +4,10 @@
 every record that reaches it (from hubpulse, slack_bolt, urllib3, anything) so that Slack tokens,
 Hub tokens and the configured secrets are replaced by ``[redacted]`` before any formatting.
 Libraries that print through handlers of their own (huggingface_hub) are sent to it instead.
+
+Slack's libraries print whole request and response bodies below WARNING (Bolt's request
+verification logs the body of every request it refuses, at INFO; slack_sdk logs API bodies at
+DEBUG): unless the level is DEBUG, their records below WARNING are dropped.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ _STANDARD_ATTRIBUTES = frozenset(
     | {"message", "asctime", "taskName"}
 )
 COMMAND_LOGGER = "hubpulse.commands"
+BOLT_APP_LOGGER = "hubpulse.slack"
+"""The name hubpulse's Bolt app logs under (``bot.slack.app.BOLT_LOGGER``)."""
+SLACK_LIBRARY_LOGGERS = ("slack_bolt", "slack_sdk", BOLT_APP_LOGGER)
+"""Loggers (with their children) that may print a request or response body below WARNING."""
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -64,6 +72,25 @@ class RedactingFilter(logging.Filter):
 def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
     """What the caller passed with ``extra=``."""
     return {k: v for k, v in record.__dict__.items() if k not in _STANDARD_ATTRIBUTES}
+
+
+class QuietSlackLibraries(logging.Filter):
+    """Drops the records of ``SLACK_LIBRARY_LOGGERS`` below WARNING.
+
+    Setting those loggers' levels is not enough on its own: Bolt copies a level onto each of
+    its loggers when the app is built (``slack_bolt.RequestVerification``, and
+    ``hubpulse.slack:...`` names that are no children of ``hubpulse.slack``), so the handler
+    checks every record whatever logger it comes from.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not is_slack_library(record.name)
+
+
+def is_slack_library(name: str) -> bool:
+    return any(
+        name == root or name.startswith((f"{root}.", f"{root}:")) for root in SLACK_LIBRARY_LOGGERS
+    )
 
 
 class JsonFormatter(logging.Formatter):
@@ -108,11 +135,17 @@ def configure_logging(
     huggingface_hub adds a stderr handler of its own to its logger when it is imported, which no
     redaction sees and which would print each of its records a second time (raw, and never as
     JSON): it is removed, and the library's records propagate to the root handler. Its level
-    (WARNING unless ``HF_HUB_VERBOSITY`` says otherwise) is left to the caller.
+    (WARNING unless ``HF_HUB_VERBOSITY`` says otherwise) is left to the caller. Below DEBUG,
+    Slack's libraries log only warnings and errors (``QuietSlackLibraries``).
     """
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     handler.addFilter(RedactingFilter(secrets))
+    quiet = logging.getLevelNamesMapping().get(level.upper(), logging.INFO) > logging.DEBUG
+    if quiet:
+        handler.addFilter(QuietSlackLibraries())
+    for name in SLACK_LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

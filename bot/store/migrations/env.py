@@ -2,11 +2,11 @@
 
 from alembic import context
 
-from bot.store import channel_tables, history_tables, slack_tables
+from bot.store import channel_tables, history_tables, org_tables, replay_tables, slack_tables
 from bot.store.schema import metadata
 
 # Importing the table modules registers their tables on the one ``metadata``.
-TABLE_MODULES = (channel_tables, history_tables, slack_tables)
+TABLE_MODULES = (channel_tables, history_tables, org_tables, replay_tables, slack_tables)
 
 engine = context.config.attributes["engine"]
 

@@ -1,0 +1,1 @@
+"""Fault tests: real processes, databases and fakes under hostile or failing conditions."""
