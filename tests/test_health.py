@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,9 +17,11 @@ from sqlalchemy import create_engine
 from bot.core.clock import FrozenClock
 from bot.core.registry import load_registry
 from bot.ops import probe
-from bot.ops.health import health
+from bot.ops.health import ANSWER_WITHIN_SECONDS, health
+from bot.store.engine import make_engine, upgrade
 from bot.store.reader import Reader
 from bot.store.writer import store_crawl
+from tests.faults.proxy import FaultProxy
 from tests.fixtures_cache import NOW, T1, crawl, store_world
 
 LIMIT = timedelta(hours=36)
@@ -53,6 +56,23 @@ def test_an_empty_cache_is_unhealthy(sqlite_engine):
 def test_an_unreachable_database_is_unhealthy():
     status, body = health(Reader(create_engine("postgresql+psycopg://x@127.0.0.1:1/x")), LIMIT)
     assert (status, body["status"]) == (503, "database_unavailable")
+
+
+def test_a_hung_database_is_unhealthy_within_the_answer_limit(postgres_url: str):
+    with FaultProxy(("127.0.0.1", 5432)) as proxy:
+        engine = make_engine(proxy.url(postgres_url))
+        upgrade(engine)
+        reader = Reader(engine, clock=FrozenClock(NOW))
+        assert health(reader, LIMIT)[1]["status"] == "empty"
+        proxy.hang()
+        start = time.monotonic()
+        status, body = health(reader, LIMIT)
+        took = time.monotonic() - start
+        assert (status, body["status"]) == (503, "database_unavailable")
+        assert took < ANSWER_WITHIN_SECONDS
+        proxy.recover()
+        assert health(reader, LIMIT)[1]["status"] == "empty"
+        engine.dispose()
 
 
 class _Quiet(WSGIRequestHandler):

@@ -20,6 +20,17 @@ accepts a post whose answer never arrives (a timeout), the claim goes stale afte
 ``STALE_CLAIM`` and the delivery is posted again. Everything else (restarts, retries, several
 schedulers, ``hubpulse digest send`` run twice) posts once. Each message carries its ledger key
 in Slack message metadata, so such a double can be traced.
+
+Why a stale claim is not checked against the channel first: finding the key in the channel's
+recent messages (``conversations.history``, reading the metadata) needs the
+``channels:history`` and ``groups:history`` scopes (and ``im:history``/``mpim:history`` for
+direct messages), which let the bot read every message of every conversation it is in, in
+every workspace, to cover a process dying inside a window of a few milliseconds. hubpulse
+does not ask for them. The window is kept as small as the order of the steps allows: the
+post is the only call between the claim and the record, the record is the next statement after
+Slack's answer, and everything else (the pacer's wait, the chart) happens before the post or
+after the record. The cost: at most one duplicate message per process killed inside that
+window, posted ``STALE_CLAIM`` later and traceable by its key.
 """
 
 from __future__ import annotations

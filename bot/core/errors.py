@@ -29,3 +29,11 @@ class EmptyCacheError(UserError):
 
 class RefreshError(Exception):
     """A refresh could not complete; the previous snapshot is still the one answering."""
+
+
+class StoreUnavailable(Exception):
+    """The database refused, failed or did not answer in time; nothing was changed by us.
+
+    Not a ``UserError``: the person did nothing wrong, but they are told, in one line, to try
+    again shortly (``bot.slack.running``).
+    """

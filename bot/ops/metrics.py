@@ -27,7 +27,7 @@ from sqlalchemy import Engine, column, func, inspect, select, table
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.expression import ColumnClause
 
-from bot.core.errors import UserError
+from bot.core.errors import StoreUnavailable, UserError
 from bot.core.logs import log_command
 from bot.store.snapshots import FAILED, RUNNING
 
@@ -36,7 +36,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OK, USER_ERROR, ERROR = "ok", "user_error", "error"
+OK, USER_ERROR, ERROR, UNAVAILABLE = "ok", "user_error", "error", "store_unavailable"
+#: How an answer ended: posted where it was asked for, sent privately because Slack would not
+#: take the public post ("Slack was busy"), or not delivered at all.
+DELIVERED, FALLBACK, LOST = "delivered", "fallback", "lost"
 DELIVERIES_TABLE = "deliveries"
 SENT_STATUSES = frozenset({"sent"})
 FAILED_STATUSES = frozenset({"failed"})
@@ -45,7 +48,7 @@ REGISTRY = CollectorRegistry(auto_describe=True)
 
 COMMANDS = Counter(
     "hubpulse_commands",
-    "Slash commands handled, by command and outcome (ok, user_error, error).",
+    "Slash commands handled, by command and outcome (ok, user_error, store_unavailable, error).",
     ["command", "outcome"],
     registry=REGISTRY,
 )
@@ -54,6 +57,18 @@ COMMAND_LATENCY = Histogram(
     "Time from receiving a command to having its answer, by command and outcome.",
     ["command", "outcome"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30),
+    registry=REGISTRY,
+)
+ANSWERS = Counter(
+    "hubpulse_answers",
+    "Answers sent to Slack, by how they ended (delivered, fallback: privately because Slack "
+    "refused the public post, lost).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+ANSWER_RETRIES = Counter(
+    "hubpulse_answer_retries",
+    "Calls to Slack for answers tried again after a 429, a 5xx or a connection error.",
     registry=REGISTRY,
 )
 REFRESH_DURATION = Histogram(
@@ -198,6 +213,14 @@ def observe_command(command: str, outcome: str, seconds: float) -> None:
     COMMAND_LATENCY.labels(command, outcome).observe(seconds)
 
 
+def observe_answer(outcome: str) -> None:
+    ANSWERS.labels(outcome).inc()
+
+
+def observe_answer_retry() -> None:
+    ANSWER_RETRIES.inc()
+
+
 def observe_refresh(seconds: float, outcome: str) -> None:
     REFRESH_DURATION.labels(outcome).observe(seconds)
 
@@ -205,6 +228,8 @@ def observe_refresh(seconds: float, outcome: str) -> None:
 def outcome_of(exc: BaseException | None) -> str:
     if exc is None:
         return OK
+    if isinstance(exc, StoreUnavailable):
+        return UNAVAILABLE
     return USER_ERROR if isinstance(exc, UserError) else ERROR
 
 

@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from bot.core.clock import Clock
+from bot.core.clock import Clock, SystemClock
 from bot.core.settings import Settings
+from bot.ingest.org_source import effective_registry
+from bot.ops.metrics import observe_answer_retry
 from bot.slack.commands import register_commands
 from bot.slack.events import register_events
 from bot.slack.home import register_home
@@ -18,7 +20,7 @@ from bot.slack.oauth import cached_authorize, oauth_settings
 from bot.slack.services import HubpulseApp, Services
 from bot.slack.share import register_share_action
 from bot.slack.users import UserTimezones
-from bot.slackapi.clients import make_client
+from bot.slackapi.clients import make_client, patient_handlers
 from bot.store.reader import Reader
 from commands import all_commands
 from commands.base import Command
@@ -33,17 +35,22 @@ ANSWER_WORKERS = 4
 
 
 def _auth_options(config: Settings, engine: Engine) -> dict[str, Any]:
-    """OAuth (many workspaces) when a client id and secret are set, else the one bot token."""
+    """OAuth (many workspaces) when a client id and secret are set, else the one bot token.
+
+    The app's client carries the answers' patient retries; Bolt copies its handlers into the
+    client it makes for each request."""
+    handlers = patient_handlers(observe_answer_retry)
     if config.slack_client_id and config.slack_client_secret:
-        client = make_client(config.slack_api_url)
+        client = make_client(config.slack_api_url, retry_handlers=handlers)
         settings = oauth_settings(config.slack_client_id, config.slack_client_secret, engine)
         return {
             "client": client,
             "oauth_settings": settings,
-            "authorize": cached_authorize(settings, client),
+            "authorize": cached_authorize(settings),
             "user_facing_authorize_error_message": NOT_INSTALLED,
         }
-    return {"client": make_client(config.slack_api_url, token=config.slack_bot_token)}
+    client = make_client(config.slack_api_url, config.slack_bot_token, retry_handlers=handlers)
+    return {"client": client}
 
 
 def build_app(
@@ -55,9 +62,10 @@ def build_app(
 ) -> HubpulseApp:
     services = Services(
         engine=engine,
-        reader=Reader(engine, clock=clock),
+        reader=Reader(engine, effective_registry(engine, config.orgs_file), clock=clock),
         default_timezone=config.timezone,
         timezones=UserTimezones(clock),
+        clock=clock or SystemClock(),
     )
     app = HubpulseApp(
         services=services,

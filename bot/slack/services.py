@@ -12,7 +12,11 @@ from typing import Any
 from slack_bolt import App
 from sqlalchemy import Engine
 
+from bot.core.clock import Clock, SystemClock
+from bot.ops.metrics import observe_answer_retry
 from bot.slack.users import UserTimezones
+from bot.slackapi.clients import Responder, patient_handlers
+from bot.store.guard import StoreGuard, guard_for
 from bot.store.reader import Reader
 from commands.base import Command
 
@@ -25,6 +29,16 @@ class Services:
     #: For people whose time zone Slack does not give (``HUBPULSE_TIMEZONE``).
     default_timezone: str = "UTC"
     timezones: UserTimezones = field(default_factory=UserTimezones)
+    clock: Clock = field(default_factory=SystemClock)
+
+    @property
+    def guard(self) -> StoreGuard:
+        """Database work for answers runs under this deadline (``bot.store.guard``)."""
+        return guard_for(self.engine)
+
+    def responder(self, response_url: str) -> Responder:
+        """Posts to ``response_url``, retried like every answer (``patient_handlers``)."""
+        return Responder(response_url, patient_handlers(observe_answer_retry))
 
 
 class HubpulseApp(App):

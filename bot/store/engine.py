@@ -2,6 +2,13 @@
 
 One code path serves the embedded SQLite default and PostgreSQL. The schema is only ever
 created by Alembic, so an upgrade is the same operation as a first install.
+
+Every wait on the database is bounded: SQLite waits at most ``BUSY_TIMEOUT_SECONDS`` for a
+lock; PostgreSQL gets ``CONNECT_TIMEOUT_SECONDS`` to accept a connection, runs no statement
+longer than ``STATEMENT_TIMEOUT_SECONDS`` (a lock held by a stuck process, a runaway query),
+and a thread waits at most ``POOL_TIMEOUT_SECONDS`` for a pooled connection. A server that
+stops answering altogether is not caught by these (it never reports the statement timeout):
+``bot.store.guard`` puts a deadline on the work someone is waiting for.
 """
 
 from __future__ import annotations
@@ -20,14 +27,33 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from bot.core.errors import ConfigError
 from bot.core.settings import redact_url
 
+#: What HUBPULSE_DATABASE_URL may name, as said in every message about it.
+SUPPORTED_URLS = "sqlite:///path or postgresql+psycopg://user@host/db"
+SUPPORTED_BACKENDS = frozenset({"sqlite", "postgresql"})
+BUSY_TIMEOUT_SECONDS = 10
+CONNECT_TIMEOUT_SECONDS = 5
+#: Long enough for the largest statement a refresh or a migration runs on a big Hub.
+STATEMENT_TIMEOUT_SECONDS = 300
+POOL_TIMEOUT_SECONDS = 5
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     cursor.close()
+
+
+def _postgres_timeouts(options: str | tuple[str, ...] | None) -> dict[str, Any]:
+    """libpq connection parameters; ``options`` from the URL (a ``search_path``) are kept."""
+    given = " ".join(options) if isinstance(options, tuple) else (options or "")
+    timeout = f"-c statement_timeout={STATEMENT_TIMEOUT_SECONDS * 1000}"
+    return {
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "options": f"{given} {timeout}".strip(),
+    }
 
 
 def make_engine(url: str) -> Engine:
@@ -36,10 +62,15 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError:
         raise ConfigError(
-            "HUBPULSE_DATABASE_URL is not a database URL (expected sqlite:///path "
-            "or postgresql+psycopg://user@host/db)."
+            f"HUBPULSE_DATABASE_URL is not a database URL (expected {SUPPORTED_URLS})."
         ) from None
-    if parsed.get_backend_name() == "sqlite":
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise ConfigError(
+            f"hubpulse does not support {backend} databases: HUBPULSE_DATABASE_URL must be "
+            f"{SUPPORTED_URLS}."
+        )
+    if backend == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             try:
@@ -48,12 +79,24 @@ def make_engine(url: str) -> Engine:
                 raise ConfigError(
                     f"cannot create the directory for {redact_url(url)}: {exc.strerror}"
                 ) from None
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         try:
-            engine = create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
-        except (ArgumentError, ImportError) as exc:
+            engine = create_engine(
+                parsed,
+                pool_pre_ping=True,
+                pool_size=5,
+                max_overflow=5,
+                pool_timeout=POOL_TIMEOUT_SECONDS,
+                connect_args=_postgres_timeouts(parsed.query.get("options")),
+            )
+        except ImportError as exc:
+            raise ConfigError(
+                f"cannot use database {redact_url(url)}: its driver is not installed "
+                f"({exc.name or exc}); use {SUPPORTED_URLS}."
+            ) from None
+        except ArgumentError as exc:
             raise ConfigError(f"cannot use database {redact_url(url)}: {exc}") from None
     try:
         with engine.connect() as connection:

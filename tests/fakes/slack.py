@@ -434,6 +434,8 @@ class FakeSlack:
         self._tokens: dict[str, str] = {}  # bot token -> team id
         self._revoked: set[str] = set()
         self._faults: dict[str, deque[_Fault]] = {}
+        self._every: dict[str, tuple[int, int]] = {}  # method -> (every nth call, retry after)
+        self._seen: dict[str, int] = {}  # calls of a method with a periodic fault, so far
         self._oauth: dict[str, _OAuthGrant] = {}
         self._response_urls: dict[str, str] = {}  # response id -> key
         self._uploads: dict[str, _Upload] = {}
@@ -625,6 +627,18 @@ class FakeSlack:
         """
         self._add_fault(method, _Fault("http", status=status), times)
 
+    def rate_limit_every(self, method: str, every: int, *, retry_after: int = 1) -> None:
+        """Answer every ``every``-th call of ``method`` with HTTP 429 + ``Retry-After`` from
+        now on (``every=0`` stops); scripted faults of ``fail``/``rate_limit`` come first.
+
+        ``method`` may be ``"response_url"``, which answers ``rate_limited`` as plain text."""
+        with self._lock:
+            self._seen[method] = 0
+            if every:
+                self._every[method] = (every, retry_after)
+            else:
+                self._every.pop(method, None)
+
     def revoke(self, bot_token: str) -> None:
         """Revoke a token: its calls now answer ``token_revoked``."""
         with self._lock:
@@ -716,10 +730,25 @@ class FakeSlack:
             return self._handle_response_url(unquote(path[len("/response/") :]), path, body)
         return _text_reply("not found", 404)
 
+    def _periodic_fault(self, method: str) -> _Reply | None:
+        if method not in self._every:
+            return None
+        every, retry_after = self._every[method]
+        self._seen[method] = self._seen.get(method, 0) + 1
+        if self._seen[method] % every:
+            return None
+        if method == "response_url":
+            reply = _text_reply("rate_limited", 429)
+            reply.headers["Retry-After"] = str(retry_after)
+            return reply
+        return _json_reply(
+            {"ok": False, "error": "ratelimited"}, 429, **{"Retry-After": str(retry_after)}
+        )
+
     def _take_fault(self, method: str) -> _Reply | None:
         queue = self._faults.get(method)
         if not queue:
-            return None
+            return self._periodic_fault(method)
         fault = queue.popleft()
         if fault.kind == "error":
             return _error_reply(fault.error)

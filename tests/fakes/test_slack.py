@@ -190,6 +190,26 @@ def test_rate_limit_without_handler_raises_429(fake: FakeSlack, client: WebClien
     assert api_error(exc) == "ratelimited"
 
 
+def test_rate_limit_every_third_call_until_stopped(fake: FakeSlack, client: WebClient) -> None:
+    fake.rate_limit_every("chat.postMessage", 3, retry_after=2)
+    for n in range(6):
+        if n % 3 == 2:
+            with pytest.raises(SlackApiError) as exc:
+                client.chat_postMessage(channel="C1", text=f"m{n}")
+            assert exc.value.response.status_code == 429
+            assert exc.value.response.headers["Retry-After"] == "2"
+        else:
+            client.chat_postMessage(channel="C1", text=f"m{n}")
+    fake.rate_limit_every("chat.postMessage", 0)
+    for n in range(3):
+        client.chat_postMessage(channel="C1", text=f"after {n}")
+    url = fake.response_url()
+    fake.rate_limit_every("response_url", 1, retry_after=1)
+    reply = WebhookClient(url).send(text="limited")
+    assert (reply.status_code, reply.body) == (429, "rate_limited")
+    assert reply.headers["Retry-After"] == "1"
+
+
 def test_fail_answers_http_200_errors_then_recovers(fake: FakeSlack, client: WebClient) -> None:
     fake.fail("users.info", "fatal_error", times=2)
     for _ in range(2):
