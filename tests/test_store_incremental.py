@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, delete, select, text
 
 from bot.core.registry import load_registry
 from bot.model.aggregates import COUNTRY, LINEAGE, ORG, PUBLISHER
 from bot.model.crawl import Crawl
 from bot.model.records import to_record
 from bot.store import schema
-from bot.store.bulk import insert_rows
+from bot.store.bulk import indexes_deferred, insert_rows
 from bot.store.engine import make_engine, upgrade
 from bot.store.reader import Reader
 from bot.store.writer import store_crawl
@@ -344,3 +344,35 @@ def test_the_answers_after_an_incremental_refresh_are_those_from_scratch(refresh
     assert moved_to is not None
     assert moved_to.descendants == 1 + sum(1 for i in range(len(TUNES)) if i % 4 == 2)
     assert sorted(incremental.parents(MERGE)) == [(BASES[0], "merge"), (BASES[1], "merge")]
+
+
+@pytest.mark.parametrize("first", ["index drop", "delete"])
+def test_deferred_indexes_come_back_when_the_first_write_fails(sqlite_engine: Engine, first):
+    """SQLite opens a transaction only before DML: an index dropped first thing in a snapshot
+    transaction must still roll back with it (a failed or killed first refresh keeps them)."""
+
+    def indexes() -> list[str]:
+        with sqlite_engine.connect() as connection:
+            return sorted(
+                connection.execute(
+                    text(
+                        "SELECT name FROM sqlite_master WHERE type = 'index' "
+                        "AND tbl_name = 'models' AND sql IS NOT NULL"
+                    )
+                ).scalars()
+            )
+
+    stored = indexes()
+    assert stored
+
+    def failed_write() -> None:
+        with sqlite_engine.begin() as connection:
+            if first == "delete":
+                connection.execute(delete(schema.orgs))  # the transaction is open already
+            with indexes_deferred(connection, schema.models):
+                assert indexes() == stored  # another connection sees them: nothing committed
+                raise RuntimeError("the write failed")
+
+    with pytest.raises(RuntimeError):
+        failed_write()
+    assert indexes() == stored

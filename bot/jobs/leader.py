@@ -5,6 +5,12 @@ job). On PostgreSQL the process holding a session-level advisory lock runs them;
 lock on a dedicated connection and checks that it still holds it. The others stand by and try
 again (the lock is released when its holder stops, or when its connection dies).
 
+A holder that is killed loses the lock at once (the server sees its connection close). One that
+stops without its connection closing (frozen by ``SIGSTOP``, a paused VM, a network cut off)
+would keep it for good, and no standby would ever take over: so the lock is a lease. Its
+session gets an ``idle_session_timeout`` of ``LEASE_SECONDS``; every check by a live holder
+resets that clock, and a silent holder's session is ended by the server, which frees the lock.
+
 SQLite has no such lock: run one scheduler process per database (``hubpulse serve`` with
 ``--no-scheduler`` on every other process).
 """
@@ -25,6 +31,14 @@ KEY_SQL = (
 )
 """The lock's 64-bit key: one per database and schema, so two deployments sharing a
 PostgreSQL server (or tests, each in its own schema) do not block each other."""
+LEASE_SECONDS = 60.0
+"""How long the lock outlives a holder that stopped checking it. Several leader checks long
+(``bot.jobs.scheduler.LEADER_CHECK_SECONDS``): a live holder never comes near it."""
+LEASE_SQL = (
+    "SELECT set_config(name, :ms, false) FROM pg_settings WHERE name = 'idle_session_timeout'"
+)
+"""The lease, on this session only; PostgreSQL before 14 has no such setting (and no lease:
+there a frozen holder keeps the lock until its connection drops)."""
 HELD_SQL = (
     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
     "AND pid = pg_backend_pid() AND objsubid = 1 "
@@ -50,11 +64,15 @@ class LeaderLock(Protocol):
 
 
 class AdvisoryLock:
-    """``pg_try_advisory_lock`` on a connection kept for as long as the lock is held."""
+    """``pg_try_advisory_lock`` on a connection kept for as long as the lock is held (and no
+    longer than ``lease_seconds`` after the last check)."""
 
-    def __init__(self, engine: Engine, name: str = LOCK_NAME) -> None:
+    def __init__(
+        self, engine: Engine, name: str = LOCK_NAME, lease_seconds: float = LEASE_SECONDS
+    ) -> None:
         self.engine = engine
         self.name = name
+        self.lease_seconds = lease_seconds
         self.key: int | None = None
         self._connection: Connection | None = None
 
@@ -68,7 +86,11 @@ class AdvisoryLock:
                 text("SELECT pg_try_advisory_lock(CAST(:key AS bigint))"), {"key": key}
             )
             held = bool(got.scalar())
+            if held:
+                lease = str(round(self.lease_seconds * 1000))
+                connection.execute(text(LEASE_SQL), {"ms": lease})
         except SQLAlchemyError:
+            connection.invalidate()  # it may hold the lock, or the lease: never back to the pool
             connection.close()
             log.warning("could not ask PostgreSQL for the scheduler lock", exc_info=True)
             return False
@@ -108,8 +130,11 @@ class AdvisoryLock:
         self._drop()
 
     def _drop(self) -> None:
+        """Forget the lock's connection; it is discarded, not pooled: its session has the
+        lease's ``idle_session_timeout``, which would end it under another user."""
         if self._connection is not None:
             try:
+                self._connection.invalidate()
                 self._connection.close()
             except SQLAlchemyError:
                 log.debug("closing the lock connection failed", exc_info=True)

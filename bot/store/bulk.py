@@ -229,6 +229,10 @@ def indexes_deferred(connection: Connection, table: Table) -> Iterator[None]:
         return
     cursor: Any = connection.connection.cursor()
     try:
+        if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+            # sqlite3 opens the transaction only before a DML statement: without this, the
+            # DROPs would commit at once, and a failure (or kill -9) would leave no index.
+            cursor.execute("BEGIN")
         name = table.name
         empty = cursor.execute(
             f"SELECT 1 FROM {_quote(connection, name)} LIMIT 1"  # noqa: S608
