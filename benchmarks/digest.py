@@ -43,7 +43,7 @@ from bot.channels import (
     subscriptions,
 )
 from bot.channels.channel import Channel
-from bot.channels.subscriptions import COUNTRY, ORG, Target
+from bot.channels.subscriptions import COUNTRY, FEATURE_WORDS, ORG, Target
 from bot.core.clock import FrozenClock
 from bot.core.registry import Registry, load_registry
 from bot.core.settings import load_settings
@@ -162,7 +162,7 @@ def subscribe_channels(runtime: Runtime, workspaces: int, per: int, rng: random.
         for c in range(per):
             channel = Channel(f"T{w:04d}", f"C{c:04d}")
             for target in rng.sample(targets, rng.randint(1, 3)):
-                features = rng.choice(("releases", "releases", "share", "all"))
+                features = FEATURE_WORDS[rng.choice(("releases", "releases", "share", "all"))]
                 subscriptions.subscribe(
                     runtime.engine, channel, target, features, "U1", now, share=(0.0, 1)
                 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.answers.message import Answer
-from bot.answers.mrkdwn import escape
+from bot.answers.mrkdwn import echo, escape
 from bot.core.errors import UserError
 from commands.base import Command
 
@@ -46,6 +46,12 @@ def usage_line(command: Command) -> str:
 
 
 def usage_error(command: Command, problem: str = "") -> UserError:
-    """The command's usage, after what was wrong (already escaped) if anything."""
-    prefix = f"{problem}\n" if problem else ""
+    """The command's usage, after what was wrong (already escaped) if anything, on one line."""
+    prefix = f"{problem} " if problem else ""
     return UserError(prefix + usage_line(command))
+
+
+def bad_argument(command: Command, word: str, expected: str) -> UserError:
+    """``word`` (the user's, echoed safely) is not what the command wanted there:
+    "`funday` is not a day (`monday`, `fri`...). Usage: `/digest on [day] [time]` ..."."""
+    return usage_error(command, f"{echo(word)} is not {expected}.")

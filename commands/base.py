@@ -43,3 +43,8 @@ class Command:
     examples: tuple[str, ...]
     run: Callable[[str, Context], Answer]
     details: str = ""
+
+    @property
+    def verb(self) -> str:
+        """The name without its slash: ``/share`` is ``/hubpulse share``."""
+        return self.name.removeprefix("/")

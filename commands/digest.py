@@ -1,23 +1,90 @@
-"""``/digest on [weekday] [HH:MM] [timezone] | off | preview | status``: this channel's
-weekly digest of the open-model landscape."""
+"""``/digest on [day] [time] [timezone] | off | preview | status``: this channel's weekly
+digest of the open-model landscape. ``on`` reads its words in any order: a day name
+(``friday``, ``fri``), a 12- or 24-hour time (``9am``, ``9:30pm``, ``17:30``) and an IANA
+timezone, each optional."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.answers.message import Answer
+from bot.answers.mrkdwn import echo
 from bot.answers.render import render_message
 from bot.channels import digest, digest_schedule
 from bot.channels import ledger as delivery
+from bot.channels.digest_schedule import (
+    DEFAULT_TIME,
+    DEFAULT_TIMEZONE,
+    DEFAULT_WEEKDAY,
+    MERIDIEMS,
+    parse_time,
+    parse_timezone,
+    parse_weekday,
+)
 from bot.core.errors import UserError
-from commands.args import parse_args, usage_error
+from commands.args import bad_argument, parse_args, usage_error
 from commands.base import Command, Context
 from commands.hubpulse import help_answer
 from commands.where import channel_of
+
+VERBS = ("on", "off", "preview", "status")
+
+
+def _joined(words: Sequence[str]) -> list[str]:
+    """``9 am`` -> ``9am``: a separate am/pm belongs to the number before it."""
+    joined: list[str] = []
+    for word in words:
+        if joined and word.lower() in MERIDIEMS:
+            joined[-1] += word
+        else:
+            joined.append(word)
+    return joined
+
+
+def _expected(word: str) -> str:
+    """What a word that is no day, time or timezone was probably meant to be."""
+    if word.isdigit():
+        return "a day or a time: name the day (`monday`) and give the time as `9am` or `17:30`"
+    if any(c.isdigit() for c in word):
+        return "a time (`9am`, `9:30pm`, or 24-hour `17:30`)"
+    if "/" in word:
+        return "an IANA timezone (`Europe/Berlin`)"
+    return "a day (`monday`, `fri`...) or an IANA timezone (`Europe/Berlin`)"
+
+
+def parse_schedule(words: Sequence[str], default_timezone: str) -> tuple[str, str, str]:
+    """``[day] [time] [timezone]`` in any order -> (weekday, ``HH:MM``, timezone).
+
+    Missing parts default to Monday, 09:00 and ``default_timezone`` (the user's own, from
+    Slack), or UTC when that is unknown too.
+    """
+    found: dict[str, str] = {}
+    for word in _joined(words):
+        for part, value in (
+            ("day", parse_weekday(word)),
+            ("time", parse_time(word)),
+            ("timezone", parse_timezone(word)),
+        ):
+            if value is None:
+                continue
+            if part in found:
+                raise usage_error(COMMAND, f"{echo(word)} is a second {part}: give one.")
+            found[part] = value
+            break
+        else:
+            raise bad_argument(COMMAND, word, _expected(word))
+    fallback = parse_timezone(default_timezone) if default_timezone else None
+    return (
+        found.get("day", DEFAULT_WEEKDAY),
+        found.get("time", DEFAULT_TIME),
+        found.get("timezone") or fallback or DEFAULT_TIMEZONE,
+    )
 
 
 def turn_on(words: tuple[str, ...], context: Context) -> Answer:
     channel = channel_of(context)
     fallback = context.user_tz or context.default_timezone
-    weekday, time, zone = digest_schedule.parse_schedule(list(words), fallback)
+    weekday, time, zone = parse_schedule(words, fallback)
     now = context.reader.clock.now()
     config = digest_schedule.enable(
         context.engine, channel, weekday, time, zone, context.user_id, now
@@ -74,28 +141,35 @@ def run(text: str, context: Context) -> Answer:
     if args.help or not args.words:
         return help_answer(COMMAND)
     verb, rest = args.words[0].lower(), args.words[1:]
+    if verb not in VERBS:
+        raise bad_argument(COMMAND, args.words[0], "one of " + ", ".join(f"`{v}`" for v in VERBS))
     if verb == "on":
         return turn_on(rest, context)
     if rest:
-        raise usage_error(COMMAND)
+        raise usage_error(COMMAND, f"`{verb}` takes nothing after it; {echo(rest[0])} is extra.")
     if verb == "off":
         return turn_off(context)
     if verb == "preview":
         return preview(context)
-    if verb == "status":
-        return status(context)
-    raise usage_error(COMMAND)
+    return status(context)
 
 
 COMMAND = Command(
     name="/digest",
     summary="A weekly digest of new Chinese and US releases and how download share moved.",
-    usage="/digest on [weekday] [HH:MM] [timezone] | off | preview | status",
-    examples=("/digest on", "/digest on friday 16:30 Europe/Berlin", "/digest status"),
+    usage="/digest on [day] [time] [timezone] | off | preview | status",
+    examples=(
+        "/digest on friday 9am",
+        "/digest on fri 17:30 Europe/Berlin",
+        "/digest on",
+        "/digest status",
+    ),
     run=run,
     details=(
         "`on` posts the digest in this channel every week, by default on Mondays at 09:00 in "
-        "your Slack timezone (or the IANA timezone you name). `off` stops it. `preview` shows "
-        "it now, privately. `status` tells when it runs next and how the last run went."
+        "your Slack timezone (or the IANA timezone you name). The day is a name (`friday`, "
+        "`fri`), the time 12- or 24-hour (`9am`, `9:30pm`, `17:30`), in any order. "
+        "`off` stops it. `preview` shows it now, privately. `status` tells when it runs next "
+        "and how the last run went."
     ),
 )

@@ -1,31 +1,35 @@
-"""``/subscribe <org | family | country> [releases | share | all]``: alerts in this channel.
+"""``/subscribe <org | family | country> [releases] [share] [all]``: alerts in this channel.
 
-Subscribing again updates the features (and resumes a paused subscription); ``/subscribe
-list`` lists the channel's subscriptions. Confirmations are posted in the channel, so everyone
-there knows what it follows; mistakes come back privately.
+Features add up, as in GitHub's Slack app: ``/subscribe qwen share`` after ``/subscribe qwen``
+adds share moves, and ``/subscribe qwen`` (no feature) adds the default, new releases, keeping
+whatever else is on; a paused subscription resumes. ``/subscribe list`` lists the channel's
+subscriptions. Confirmations are posted in the channel, so everyone there knows what it
+follows; mistakes come back privately.
 """
 
 from __future__ import annotations
 
 from bot.answers.message import Answer
+from bot.answers.mrkdwn import echo
 from bot.answers.render import render_message
 from bot.channels import subscriptions
-from bot.channels.subscriptions import CREATED, FEATURES, UNCHANGED, Target
+from bot.channels.subscriptions import (
+    CREATED,
+    DEFAULT_FEATURES,
+    UNCHANGED,
+    Target,
+    describe_features,
+    feature_word,
+    split_features,
+)
 from bot.core.errors import UserError
 from bot.model.aggregates import PUBLISHER
 from bot.store.reader import Reader
-from commands.args import parse_args, usage_error
+from commands.args import bad_argument, parse_args, usage_error
 from commands.base import Command, Context
 from commands.hubpulse import help_answer
-from commands.subscriptions import list_answer
+from commands.subscriptions import FEATURE_CHOICE, list_answer
 from commands.where import channel_of
-
-
-def split_features(words: tuple[str, ...]) -> tuple[str, str]:
-    """(target text, features): a trailing ``releases``/``share``/``all`` names features."""
-    if len(words) > 1 and words[-1].lower() in FEATURES:
-        return " ".join(words[:-1]), words[-1].lower()
-    return " ".join(words), subscriptions.RELEASES
 
 
 def current_share(reader: Reader, target: Target) -> tuple[float, int] | None:
@@ -37,28 +41,40 @@ def current_share(reader: Reader, target: Target) -> tuple[float, int] | None:
     return (row.share if row else 0.0, snapshot.id)
 
 
+def listing(words: tuple[str, ...], context: Context) -> Answer:
+    """``/subscribe list [feature]``."""
+    if len(words) > 2:
+        raise usage_error(COMMAND, f"{echo(words[2])} is extra: `list` takes one feature.")
+    if len(words) == 1:
+        return list_answer(context)
+    features = feature_word(words[1])
+    if features is None:
+        raise bad_argument(COMMAND, words[1], FEATURE_CHOICE)
+    return list_answer(context, features)
+
+
 def run(text: str, context: Context) -> Answer:
     args = parse_args(text)
     if args.help or not args.words:
         return help_answer(COMMAND)
     if args.words[0].lower() == "list":
-        if len(args.words) > 2:
-            raise usage_error(COMMAND)
-        features = subscriptions.parse_features(args.words[1]) if len(args.words) == 2 else None
-        return list_answer(context, features)
+        return listing(args.words, context)
     channel = channel_of(context)
-    target_text, features = split_features(args.words)
+    target_text, named = split_features(args.words)
+    features = named or DEFAULT_FEATURES
     target = subscriptions.resolve_target(target_text, context.reader)
     share = current_share(context.reader, target)
     now = context.reader.clock.now()
     change = subscriptions.subscribe(
         context.engine, channel, target, features, context.user_id, now, share=share
     )
+    added = change.subscription.features - (change.previous_features or frozenset())
     answer = render_message(
         "subscribe.j2",
         subscription=change.subscription,
         already=change.outcome == UNCHANGED,
         created=change.outcome == CREATED,
+        added=describe_features(added) if change.previous_features else "",
         user_id=context.user_id,
     )
     if change.outcome == UNCHANGED:
@@ -70,13 +86,19 @@ def run(text: str, context: Context) -> Answer:
 COMMAND = Command(
     name="/subscribe",
     summary="Get new releases (and/or share moves) of an org, family or country in this channel.",
-    usage="/subscribe <org | family | country | list> [releases | share | all]",
-    examples=("/subscribe deepseek-ai", "/subscribe qwen all", "/subscribe china share"),
+    usage="/subscribe <org | family | country | list> [releases] [share] [all]",
+    examples=(
+        "/subscribe deepseek-ai",
+        "/subscribe qwen releases share",
+        "/subscribe china share",
+        "/subscribe list",
+    ),
     run=run,
     details=(
         "`releases` (the default): one message per refresh listing the target's new models. "
         "`share`: a message when its share of Hub downloads moves by the alert threshold. "
-        "`all`: both. Subscribing again changes the features; `/unsubscribe` stops; "
+        "`all`: both. Features add up: subscribing again adds the ones you name and keeps the "
+        "rest; `/unsubscribe <target> share` removes one, `/unsubscribe <target>` all. "
         "`/subscribe list` shows what this channel follows."
     ),
 )

@@ -5,25 +5,26 @@ from __future__ import annotations
 from bot.answers.message import Answer
 from bot.answers.render import render_message
 from bot.channels import digest_schedule, subscriptions
-from commands.args import parse_args, usage_error
+from bot.channels.subscriptions import Features, describe_features, feature_word
+from commands.args import bad_argument, parse_args, usage_error
 from commands.base import Command, Context
 from commands.hubpulse import help_answer
 from commands.where import channel_of
 
+FEATURE_CHOICE = "a feature (`releases`, `share` or `all`)"
 
-def list_answer(context: Context, features: str | None = None) -> Answer:
+
+def list_answer(context: Context, features: Features | None = None) -> Answer:
     """The channel's subscriptions alphabetically, with settings and who added them, and
-    its digest; ``features`` keeps only subscriptions that include those features."""
+    its digest; ``features`` keeps only subscriptions that include one of those features."""
     channel = channel_of(context)
     found = subscriptions.for_channel(context.engine, channel)
-    if features == subscriptions.RELEASES:
-        found = [s for s in found if s.wants_releases]
-    elif features == subscriptions.SHARE:
-        found = [s for s in found if s.wants_share]
+    if features is not None:
+        found = [s for s in found if s.features & features]
     answer = render_message(
         "subscriptions.j2",
         found=found,
-        features=features,
+        features=describe_features(features) if features else "",
         digest=digest_schedule.get(context.engine, channel),
     )
     answer.in_channel = True
@@ -35,8 +36,12 @@ def run(text: str, context: Context) -> Answer:
     if args.help:
         return help_answer(COMMAND)
     if len(args.words) > 1:
-        raise usage_error(COMMAND)
-    features = subscriptions.parse_features(args.words[0]) if args.words else None
+        raise usage_error(COMMAND, "Name at most one feature.")
+    if not args.words:
+        return list_answer(context)
+    features = feature_word(args.words[0])
+    if features is None:
+        raise bad_argument(COMMAND, args.words[0], FEATURE_CHOICE)
     return list_answer(context, features)
 
 
@@ -44,7 +49,7 @@ COMMAND = Command(
     name="/subscriptions",
     summary="List what this channel follows: subscriptions and the weekly digest.",
     usage="/subscriptions [releases | share | all]",
-    examples=("/subscriptions",),
+    examples=("/subscriptions", "/subscriptions share"),
     run=run,
     details="The same as `/subscribe list`. The list is posted in the channel.",
 )

@@ -1,4 +1,6 @@
-"""``/unsubscribe <org | family | country>``: stop this channel's alerts about it."""
+"""``/unsubscribe <org | family | country> [releases] [share] [all]``: stop this channel's
+alerts about a target, or only some of them (GitHub's Slack app does the same); removing
+the last feature removes the subscription."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ from bot.answers.message import Answer
 from bot.answers.render import render_message
 from bot.channels import subscriptions
 from bot.channels.channel import Channel
-from bot.channels.subscriptions import Target
+from bot.channels.subscriptions import EVERY_FEATURE, Target, describe_features, split_features
 from bot.core.errors import UserError
 from commands.args import parse_args
 from commands.base import Command, Context
@@ -33,20 +35,40 @@ def run(text: str, context: Context) -> Answer:
     if args.help or not args.words:
         return help_answer(COMMAND)
     channel = channel_of(context)
-    target = find_target(args.text, context, channel)
-    removed = target is not None and subscriptions.unsubscribe(context.engine, channel, target)
-    answer = render_message("unsubscribe.j2", removed=removed, target=target, words=args.text)
-    if not removed:
+    target_text, named = split_features(args.words)
+    features = named or EVERY_FEATURE
+    target = find_target(target_text, context, channel)
+    now = context.reader.clock.now()
+    removal = (
+        subscriptions.unsubscribe(context.engine, channel, target, now, features)
+        if target is not None
+        else None
+    )
+    if removal is None:
+        current = subscriptions.get(context.engine, channel, target) if target else None
+        answer = render_message(
+            "unsubscribe.j2",
+            removal=None,
+            current=current,
+            asked=describe_features(features),
+            words=target_text,
+        )
         raise UserError(answer.text)
+    removed = describe_features(removal.before & features)
+    answer = render_message("unsubscribe.j2", removal=removal, removed=removed)
     answer.in_channel = True
     return answer
 
 
 COMMAND = Command(
     name="/unsubscribe",
-    summary="Stop this channel's alerts about an org, family or country.",
-    usage="/unsubscribe <org | family | country>",
-    examples=("/unsubscribe deepseek-ai", "/unsubscribe china"),
+    summary="Stop this channel's alerts about an org, family or country, or only some of them.",
+    usage="/unsubscribe <org | family | country> [releases] [share] [all]",
+    examples=("/unsubscribe deepseek-ai", "/unsubscribe qwen share", "/unsubscribe china"),
     run=run,
-    details="`/subscriptions` lists what this channel follows.",
+    details=(
+        "With no feature, every alert about the target stops. `share` or `releases` removes "
+        "only that feature; removing the last removes the subscription. `/subscriptions` "
+        "lists what this channel follows."
+    ),
 )

@@ -30,6 +30,13 @@ def test_every_command_is_declared_with_its_help(manifest: dict[str, Any]):
         assert entry["should_escape"] is False
 
 
+def test_it_says_every_command_works_under_hubpulse(manifest: dict[str, Any]):
+    description = " ".join(manifest["display_information"]["long_description"].split())
+    assert "`/hubpulse <command>` (`/hubpulse share qwen`)" in description
+    text = MANIFEST.read_text(encoding="utf-8")
+    assert "`/hubpulse <command> ...` runs any of them" in text
+
+
 def test_the_scopes_are_the_ones_oauth_asks_for(manifest: dict[str, Any]):
     assert tuple(manifest["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
     assert "user" not in manifest["oauth_config"]["scopes"]

@@ -12,7 +12,17 @@ from sqlalchemy import Engine
 from bot.channels import digest_schedule, subscriptions
 from bot.channels.channel import Channel
 from bot.channels.forget import forget_workspace
-from bot.channels.subscriptions import COUNTRY, CREATED, ORG, UNCHANGED, UPDATED, Target
+from bot.channels.subscriptions import (
+    COUNTRY,
+    CREATED,
+    EVERY_FEATURE,
+    ORG,
+    RELEASES,
+    SHARE,
+    UNCHANGED,
+    UPDATED,
+    Target,
+)
 from bot.core.errors import UserError
 from commands import digest as digest_command
 from commands import subscribe, unsubscribe
@@ -23,6 +33,7 @@ from tests.slack_harness import BOT_TOKEN, SlackHarness
 
 NOW = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 HERE = Channel(TEAM, CHANNEL)
+ONLY_RELEASES, ONLY_SHARE = frozenset({RELEASES}), frozenset({SHARE})
 
 
 @pytest.fixture
@@ -34,21 +45,22 @@ def world(tmp_path: Path) -> Iterator[World]:
 def test_storage_updates_resubscriptions_and_keeps_workspaces_apart(engine: Engine) -> None:
     qwen, china = Target(ORG, "Qwen"), Target(COUNTRY, "CN")
     other_team = Channel("T2", CHANNEL)  # the same channel id in another workspace
-    assert subscriptions.subscribe(engine, HERE, qwen, "releases", "U1", NOW).outcome == CREATED
-    assert subscriptions.subscribe(engine, HERE, qwen, "releases", "U2", NOW).outcome == UNCHANGED
-    change = subscriptions.subscribe(engine, HERE, qwen, "all", "U2", NOW)
+    assert subscriptions.subscribe(engine, HERE, qwen, ONLY_RELEASES, "U1", NOW).outcome == CREATED
+    again = subscriptions.subscribe(engine, HERE, qwen, ONLY_RELEASES, "U2", NOW)
+    assert again.outcome == UNCHANGED
+    change = subscriptions.subscribe(engine, HERE, qwen, ONLY_SHARE, "U2", NOW)
     assert change.outcome == UPDATED
-    assert change.previous_features == "releases"
-    assert change.subscription.features == "all"
+    assert change.previous_features == ONLY_RELEASES
+    assert change.subscription.features == EVERY_FEATURE  # features add up
     assert change.subscription.added_by == "U1"
-    subscriptions.subscribe(engine, HERE, china, "share", "U1", NOW, share=(0.4, 1))
-    subscriptions.subscribe(engine, other_team, qwen, "releases", "U9", NOW)
+    subscriptions.subscribe(engine, HERE, china, ONLY_SHARE, "U1", NOW, share=(0.4, 1))
+    subscriptions.subscribe(engine, other_team, qwen, ONLY_RELEASES, "U9", NOW)
     listed = subscriptions.for_channel(engine, HERE)
     assert [s.target.label for s in listed] == ["China", "Qwen"]  # alphabetical
     assert listed[0].share_baseline == 0.4
     assert [s.added_by for s in subscriptions.for_channel(engine, other_team)] == ["U9"]
-    assert subscriptions.unsubscribe(engine, other_team, china) is False
-    assert subscriptions.unsubscribe(engine, other_team, qwen) is True
+    assert subscriptions.unsubscribe(engine, other_team, china, NOW) is None
+    assert subscriptions.unsubscribe(engine, other_team, qwen, NOW) is not None
     assert len(subscriptions.for_channel(engine, HERE)) == 2
     assert {s.channel.team_id for s in subscriptions.for_workspace(engine, TEAM)} == {TEAM}
 
@@ -64,10 +76,9 @@ def test_subscribe_confirms_in_channel_and_resolves_families_and_countries(world
     )
     assert "`deepseek-ai`" in world.run(subscribe.COMMAND, "DeepSeek all").text
     updated = world.run(subscribe.COMMAND, "qwen all")
-    assert "Updated this channel's subscription to *Qwen*" in updated.text
     assert updated.text == (
-        ":white_check_mark: Updated this channel's subscription to *Qwen* (org `Qwen`): "
-        f"new releases and share moves. Added by <@{USER}>."
+        ":white_check_mark: Added share moves to this channel's subscription to *Qwen* "
+        f"(org `Qwen`): now new releases and share moves. Changed by <@{USER}>."
     )
 
 
@@ -121,7 +132,7 @@ def test_the_list_is_alphabetical_in_channel_with_settings_and_who_added_them(
     assert listed.text == world.run(subscriptions_command.COMMAND, "").text
     text = listed.text
     assert text.index("*China*") < text.index("*deepseek-ai*") < text.index("*Qwen*")
-    assert "*Qwen* (org `Qwen`): all · added by <@U2>" in text
+    assert "*Qwen* (org `Qwen`): new releases and share moves · added by <@U2>" in text
     assert "Fridays at 16:00 (Europe/Paris)" in text
     only_share = world.run(subscribe.COMMAND, "list share").text
     assert "*China*" in only_share
@@ -141,7 +152,7 @@ def test_no_workspace_sees_or_changes_another_workspaces_subscriptions(world: Wo
         world.run(digest_command.COMMAND, "off", **elsewhere)
     world.run(subscribe.COMMAND, "qwen all", **elsewhere)
     (mine,) = subscriptions.for_channel(world.engine, HERE)
-    assert mine.features == "releases"
+    assert mine.features == ONLY_RELEASES
     assert digest_schedule.get(world.engine, HERE) is not None
 
 
@@ -162,16 +173,26 @@ def test_digest_on_defaults_to_monday_nine_in_the_users_timezone(world: World) -
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("on 1 09:00", "name the day"),
-        ("on monday 25:00", "is not a weekday, a time"),
-        ("on monday Mars/Olympus", "`Mars/Olympus` is not a weekday"),
-        ("sometimes", "Usage: `/digest on"),
+        ("on 1 09:00", "`1` is not a day or a time: name the day (`monday`)"),
+        ("on monday 25:00", "`25:00` is not a time (`9am`, `9:30pm`, or 24-hour `17:30`)."),
+        ("on monday 13pm", "`13pm` is not a time"),
+        ("on funday", "`funday` is not a day (`monday`, `fri`...)"),
+        ("on monday Mars/Olympus", "`Mars/Olympus` is not an IANA timezone"),
+        ("on monday friday", "`friday` is a second day: give one."),
+        ("sometimes", "`sometimes` is not one of `on`, `off`, `preview`, `status`."),
+        ("off now", "`off` takes nothing after it; `now` is extra."),
     ],
 )
-def test_digest_errors_explain_the_usage(world: World, text: str, expected: str) -> None:
+def test_digest_errors_name_the_argument_and_show_the_usage(
+    world: World, text: str, expected: str
+) -> None:
     with pytest.raises(UserError) as raised:
         world.run(digest_command.COMMAND, text)
-    assert expected in raised.value.message
+    message = raised.value.message
+    assert message.startswith(expected)
+    assert "\n" not in message  # one line
+    assert f"Usage: `{digest_command.COMMAND.usage}`" in message
+    assert digest_schedule.get(world.engine, HERE) is None  # nothing written
 
 
 def test_digest_off_and_status(world: World) -> None:

@@ -18,13 +18,12 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import ColumnElement, Connection, Engine, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, select, update
 from sqlalchemy.engine import RowMapping
 
-from bot.answers.mrkdwn import echo
 from bot.channels.channel import Channel
+from bot.channels.upsert import dialect_insert
 from bot.core.clock import as_utc
-from bot.core.errors import UserError
 from bot.store.channel_tables import digests
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -33,7 +32,9 @@ DEFAULT_WEEKDAY, DEFAULT_TIME, DEFAULT_TIMEZONE = "mon", "09:00", "UTC"
 LATE_AFTER = timedelta(minutes=15)
 """A digest sent more than this after its scheduled time says it is late."""
 
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_TIME_24 = re.compile(r"^([01]?\d|2[0-3])[:.h]([0-5]\d)$")
+_TIME_12 = re.compile(r"^(1[0-2]|0?[1-9])(?:[:.]([0-5]\d))?(am|pm|a\.m\.|p\.m\.)$")
+MERIDIEMS = frozenset({"am", "pm", "a.m.", "p.m."})
 
 
 @dataclass(frozen=True)
@@ -128,47 +129,26 @@ def parse_timezone(text: str) -> str | None:
 
 
 def parse_weekday(text: str) -> str | None:
+    """``fri``, ``Friday``, ``FRIDAYS`` -> ``fri``: the first three or more letters of a
+    day's name, any letter case, a plural ``s`` allowed."""
     word = text.strip().lower()
     for short, full in zip(WEEKDAYS, WEEKDAY_NAMES, strict=True):
-        if len(word) >= 3 and full.lower().startswith(word):
+        name = full.lower()
+        if len(word) >= 3 and (name.startswith(word) or word == f"{name}s"):
             return short
     return None
 
 
 def parse_time(text: str) -> str | None:
-    match = _TIME.match(text.strip())
-    return f"{int(match.group(1)):02d}:{match.group(2)}" if match else None
-
-
-def parse_schedule(words: list[str], default_timezone: str) -> tuple[str, str, str]:
-    """``[weekday] [HH:MM] [timezone]`` in any order -> (weekday, time, timezone).
-
-    Missing parts default to Monday, 09:00 and ``default_timezone`` (the user's own, from
-    Slack), or UTC when that is unknown too.
-    """
-    weekday = time = zone = None
-    for word in words:
-        if weekday is None and (day := parse_weekday(word)):
-            weekday = day
-        elif time is None and (hhmm := parse_time(word)):
-            time = hhmm
-        elif zone is None and (name := parse_timezone(word)):
-            zone = name
-        elif word.isdigit():
-            raise UserError(
-                f"{echo(word)}: name the day (`monday`, `tue`...) rather than a number."
-            )
-        else:
-            raise UserError(
-                f"{echo(word)} is not a weekday, a time (`HH:MM`, 24-hour) or an IANA "
-                "timezone (`Europe/Berlin`). Usage: `/digest on [weekday] [HH:MM] [timezone]`."
-            )
-    fallback = parse_timezone(default_timezone) if default_timezone else None
-    return (
-        weekday or DEFAULT_WEEKDAY,
-        time or DEFAULT_TIME,
-        zone or fallback or DEFAULT_TIMEZONE,
-    )
+    """A 24-hour (``17:30``, ``9:05``) or 12-hour (``9am``, ``9:30pm``, ``12am``) time as
+    ``HH:MM``, any letter case; None for anything else (``25:00``, ``13pm``, ``9``)."""
+    word = text.strip().lower()
+    if match := _TIME_24.match(word):
+        return f"{int(match.group(1)):02d}:{match.group(2)}"
+    if match := _TIME_12.match(word):
+        hour = int(match.group(1)) % 12 + (12 if match.group(3).startswith("p") else 0)
+        return f"{hour:02d}:{match.group(2) or '00'}"
+    return None
 
 
 def _where(channel: Channel) -> ColumnElement[bool]:
@@ -190,7 +170,8 @@ def enable(
     user_id: str,
     now: datetime,
 ) -> DigestConfig:
-    """Turn a channel's digest on (or reschedule it); a paused digest resumes."""
+    """Turn a channel's digest on (or reschedule it); a paused digest resumes. One
+    ``INSERT ... ON CONFLICT DO UPDATE``: two commands at once never collide."""
     values = {
         "enterprise_id": channel.enterprise_id,
         "enabled": True,
@@ -204,18 +185,14 @@ def enable(
         "paused_at": None,
     }
     with engine.begin() as c:
-        exists = c.execute(select(digests.c.team_id).where(_where(channel))).first()
-        if exists:
-            c.execute(update(digests).where(_where(channel)).values(**values))
-        else:
-            c.execute(
-                insert(digests).values(
-                    team_id=channel.team_id, channel_id=channel.channel_id, created_at=now, **values
-                )
-            )
-    config = get(engine, channel)
-    assert config is not None
-    return config
+        statement = dialect_insert(c, digests).values(
+            team_id=channel.team_id, channel_id=channel.channel_id, created_at=now, **values
+        )
+        upsert = statement.on_conflict_do_update(
+            index_elements=[digests.c.team_id, digests.c.channel_id], set_=values
+        )
+        row = c.execute(upsert.returning(*digests.c)).mappings().one()
+    return _config(row)
 
 
 def disable(engine: Engine, channel: Channel, now: datetime) -> bool:

@@ -2,20 +2,25 @@
 
 Every function takes the workspace (team and enterprise id) and the channel, and every query
 filters on them: a command run in one workspace can neither see nor change another's rows.
-Subscribing again to the same target updates its features (GitHub's Slack app does the same).
+A subscription's features are a set, as in GitHub's Slack app: subscribing again adds
+features, unsubscribing from a feature removes it, and removing the last removes the
+subscription. The set is stored in the ``features`` column as one word (``releases``,
+``share``, or ``all`` for both), so rows written before features were sets read the same.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Connection, Engine, delete, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, delete, select, update
 from sqlalchemy.engine import RowMapping
 
 from bot.answers import names
 from bot.answers.mrkdwn import echo, escape
 from bot.channels.channel import Channel
+from bot.channels.upsert import dialect_insert
 from bot.core.clock import as_utc
 from bot.core.errors import UserError
 from bot.core.registry import country_name
@@ -24,8 +29,30 @@ from bot.store.reader import Reader
 
 ORG, COUNTRY = "org", "country"
 RELEASES, SHARE, ALL = "releases", "share", "all"
-FEATURES = (RELEASES, SHARE, ALL)
+Features = frozenset[str]
+EVERY_FEATURE: Features = frozenset((RELEASES, SHARE))
+DEFAULT_FEATURES: Features = frozenset((RELEASES,))
+FEATURE_WORDS = {RELEASES: frozenset((RELEASES,)), SHARE: frozenset((SHARE,)), ALL: EVERY_FEATURE}
+"""What each feature word a user can type stands for."""
+FEATURE_NAMES = {RELEASES: "new releases", SHARE: "share moves"}
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+
+def encode_features(features: Features) -> str:
+    """The stored word of a non-empty feature set."""
+    if features == EVERY_FEATURE:
+        return ALL
+    (only,) = features
+    return only
+
+
+def decode_features(word: str) -> Features:
+    return FEATURE_WORDS[word]
+
+
+def describe_features(features: Features) -> str:
+    """``new releases and share moves``, in a fixed order."""
+    return " and ".join(FEATURE_NAMES[f] for f in (RELEASES, SHARE) if f in features)
 
 
 @dataclass(frozen=True)
@@ -45,7 +72,7 @@ class Subscription:
     id: int
     channel: Channel
     target: Target
-    features: str
+    features: Features
     added_by: str
     created_at: datetime
     updated_at: datetime
@@ -57,11 +84,15 @@ class Subscription:
 
     @property
     def wants_releases(self) -> bool:
-        return self.features in (RELEASES, ALL)
+        return RELEASES in self.features
 
     @property
     def wants_share(self) -> bool:
-        return self.features in (SHARE, ALL)
+        return SHARE in self.features
+
+    @property
+    def described(self) -> str:
+        return describe_features(self.features)
 
     @property
     def paused(self) -> bool:
@@ -70,12 +101,22 @@ class Subscription:
 
 @dataclass(frozen=True)
 class Change:
-    """The outcome of ``subscribe``: ``created``, ``updated`` (features changed, or a paused
+    """The outcome of ``subscribe``: ``created``, ``updated`` (features added, or a paused
     subscription resumed) or ``unchanged``."""
 
     subscription: Subscription
     outcome: str
-    previous_features: str | None = None
+    previous_features: Features | None = None
+
+
+@dataclass(frozen=True)
+class Removal:
+    """The outcome of ``unsubscribe``: what was on before, and what is left (None when the
+    subscription is gone)."""
+
+    target: Target
+    before: Features
+    left: Subscription | None
 
 
 def _subscription(row: RowMapping) -> Subscription:
@@ -83,7 +124,7 @@ def _subscription(row: RowMapping) -> Subscription:
         id=row["id"],
         channel=Channel(row["team_id"], row["channel_id"], row["enterprise_id"]),
         target=Target(row["target_kind"], row["target_key"]),
-        features=row["features"],
+        features=decode_features(row["features"]),
         added_by=row["added_by"],
         created_at=as_utc(row["created_at"]),
         updated_at=as_utc(row["updated_at"]),
@@ -95,13 +136,21 @@ def _subscription(row: RowMapping) -> Subscription:
     )
 
 
-def parse_features(word: str) -> str:
-    features = word.strip().lower()
-    if features not in FEATURES:
-        raise UserError(
-            f"{echo(word)} is not a feature: use `releases` (the default), `share` or `all`."
-        )
-    return features
+def feature_word(word: str) -> Features | None:
+    """The features one word names (``releases``, ``share``, ``all``; any case), else None."""
+    return FEATURE_WORDS.get(word.strip().lower())
+
+
+def split_features(words: Sequence[str]) -> tuple[str, Features | None]:
+    """(target text, the features named after it, None when none are): features are read
+    from the end, so ``qwen releases share`` is Qwen with both, never an org called
+    ``qwen releases``. The first word always belongs to the target."""
+    named: Features = frozenset()
+    end = len(words)
+    while end > 1 and (features := feature_word(words[end - 1])) is not None:
+        named |= features
+        end -= 1
+    return " ".join(words[:end]), (named or None)
 
 
 def resolve_target(text: str, reader: Reader) -> Target:
@@ -153,67 +202,103 @@ def subscribe(
     engine: Engine,
     channel: Channel,
     target: Target,
-    features: str,
+    features: Features,
     user_id: str,
     now: datetime,
     *,
     share: tuple[float, int] | None = None,
 ) -> Change:
-    """Add or update a subscription; ``share`` is the target's current (share, snapshot id),
-    the baseline that share alerts measure moves from."""
+    """Add ``features`` to a channel's subscription, creating it if need be; ``share`` is the
+    target's current (share, snapshot id), the baseline that share alerts measure moves from.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` makes sure the row exists whoever else is
+    subscribing at the same moment; the row is then read locked and updated in the same
+    transaction, so concurrent commands add up instead of failing or overwriting each other.
+    """
     baseline = {
         "share_baseline": share[0] if share else None,
         "share_baseline_snapshot_id": share[1] if share else None,
     }
     with engine.begin() as c:
-        row = (
-            c.execute(select(subscriptions).where(_where_target(channel, target)))
-            .mappings()
-            .first()
-        )
-        if row is None:
-            c.execute(
-                insert(subscriptions).values(
-                    team_id=channel.team_id,
-                    enterprise_id=channel.enterprise_id,
-                    channel_id=channel.channel_id,
-                    target_kind=target.kind,
-                    target_key=target.key,
-                    features=features,
-                    added_by=user_id,
-                    created_at=now,
-                    updated_at=now,
-                    failures=0,
-                    **baseline,
-                )
+        statement = (
+            dialect_insert(c, subscriptions)
+            .values(
+                team_id=channel.team_id,
+                enterprise_id=channel.enterprise_id,
+                channel_id=channel.channel_id,
+                target_kind=target.kind,
+                target_key=target.key,
+                features=encode_features(features),
+                added_by=user_id,
+                created_at=now,
+                updated_at=now,
+                failures=0,
+                **baseline,
             )
-            outcome, previous = CREATED, None
-        else:
-            previous = row["features"]
-            paused = row["paused_reason"] is not None
-            outcome = UPDATED if previous != features or paused else UNCHANGED
-            if outcome == UPDATED:
-                values = {
-                    "features": features,
-                    "updated_at": now,
-                    "failures": 0,
-                    "paused_reason": None,
-                    "paused_at": None,
-                }
-                if row["share_baseline"] is None:
-                    values.update(baseline)
-                c.execute(update(subscriptions).where(subscriptions.c.id == row["id"]), values)
-        fresh = (
-            c.execute(select(subscriptions).where(_where_target(channel, target))).mappings().one()
+            .on_conflict_do_nothing(
+                index_elements=["team_id", "channel_id", "target_kind", "target_key"]
+            )
+            .returning(subscriptions.c.id)
         )
-    return Change(_subscription(fresh), outcome, previous)
+        created = c.execute(statement).first() is not None
+        row = _locked(c, channel, target)
+        assert row is not None  # inserted, or there already
+        if created:
+            return Change(_subscription(row), CREATED)
+        previous = decode_features(row["features"])
+        paused = row["paused_reason"] is not None
+        wanted = previous | features
+        if wanted == previous and not paused:
+            return Change(_subscription(row), UNCHANGED, previous)
+        values: dict[str, object] = {
+            "features": encode_features(wanted),
+            "updated_at": now,
+            "failures": 0,
+            "paused_reason": None,
+            "paused_at": None,
+        }
+        if row["share_baseline"] is None:
+            values.update(baseline)
+        c.execute(update(subscriptions).where(subscriptions.c.id == row["id"]).values(values))
+        fresh = _locked(c, channel, target)
+    assert fresh is not None
+    return Change(_subscription(fresh), UPDATED, previous)
 
 
-def unsubscribe(engine: Engine, channel: Channel, target: Target) -> bool:
-    """Remove a subscription; False when the channel was not subscribed to it."""
+def _locked(c: Connection, channel: Channel, target: Target) -> RowMapping | None:
+    """The subscription's row, locked until the transaction ends: ``FOR UPDATE`` on
+    PostgreSQL; SQLite serialises writers anyway (a transaction that has run a write
+    statement holds the database's write lock)."""
+    query = select(subscriptions).where(_where_target(channel, target)).with_for_update()
+    return c.execute(query).mappings().first()
+
+
+def unsubscribe(
+    engine: Engine,
+    channel: Channel,
+    target: Target,
+    now: datetime,
+    features: Features = EVERY_FEATURE,
+) -> Removal | None:
+    """Remove ``features`` from a subscription (all of them by default); removing the last
+    removes the subscription. None when the channel was not subscribed to the target or to
+    any of those features."""
     with engine.begin() as c:
-        result = c.execute(delete(subscriptions).where(_where_target(channel, target)))
-    return bool(result.rowcount)
+        row = _locked(c, channel, target)
+        if row is None:
+            return None
+        before = decode_features(row["features"])
+        if not before & features:
+            return None
+        left = before - features
+        if not left:
+            c.execute(delete(subscriptions).where(subscriptions.c.id == row["id"]))
+            return Removal(target, before, None)
+        values = {"features": encode_features(left), "updated_at": now}
+        c.execute(update(subscriptions).where(subscriptions.c.id == row["id"]).values(values))
+        fresh = _locked(c, channel, target)
+    assert fresh is not None
+    return Removal(target, before, _subscription(fresh))
 
 
 def for_channel(engine: Engine, channel: Channel) -> list[Subscription]:

@@ -1,4 +1,5 @@
-"""The App Home tab: what the cache holds, every command (the ``/hubpulse help`` overview) and
+"""The App Home tab: what the cache holds (and whether it is the illustrative demo), every
+command (the ``/hubpulse help`` overview, which says they all work after ``/hubpulse``) and
 this workspace's subscriptions (read with ``bot.channels.subscriptions.for_workspace``, so
 never another workspace's)."""
 
@@ -18,6 +19,8 @@ from bot.channels import subscriptions
 from bot.channels.subscriptions import Subscription
 from bot.slack.replies import Block
 from bot.slack.services import Services, services_of
+from bot.store.snapshots import is_demo_source
+from commands import hubpulse
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,9 @@ def home_blocks(services: Services, team_id: str) -> list[Block]:
         "home.j2",
         snapshot=snapshot,
         hours_ago=round(hours) if hours >= 1 else None,
+        illustrative=snapshot is not None and is_demo_source(snapshot.source),
         commands=list(services.commands.values()),
+        namespace=hubpulse.COMMAND,
         found=workspace_subscriptions(services, team_id),
     )
     return build_message(layout, VIEW_BLOCKS).blocks
