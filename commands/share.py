@@ -12,16 +12,19 @@ from dataclasses import dataclass
 
 from bot.answers.charts import Series, country_colour, share_over_time
 from bot.answers.message import Answer, Chart
-from bot.answers.names import CountryName, ModelName, OrgName, resolve
-from bot.answers.render import as_of, render_message
+from bot.answers.names import CountryName, GroupName, ModelName, OrgName, RegionName, resolve
+from bot.answers.render import render_message
 from bot.core.errors import UserError
-from bot.core.registry import UNKNOWN_COUNTRY, country_name
-from bot.model.aggregates import COUNTRY, LINEAGE, ORG, PUBLISHER, AggregateRow
+from bot.core.registry import REGION_ONLY, UNKNOWN_COUNTRY, country_name
+from bot.model.aggregates import ATTRIBUTIONS, COUNTRY, LINEAGE, ORG, PUBLISHER
 from bot.model.periods import split_period
-from bot.store.reader import Model, Reader, Snapshot
+from bot.store.reader import Model, Reader
+from bot.store.snapshots import is_demo_source
 from commands.args import parse_args
 from commands.base import Command, Context
 from commands.hubpulse import help_answer
+from commands.share_frame import Frame, common, rows_of, standing, top_orgs
+from commands.share_groups import group_share, region_share
 from commands.share_history import (
     check_last_word,
     is_versus,
@@ -29,10 +32,12 @@ from commands.share_history import (
     period_share,
     versus,
 )
+from commands.share_scopes import Figure, countries_ranked, country_rank, is_country, summed
 
 TOP_MODELS = 5
-TOP_ORGS = 5
-ORG_ROWS_SCANNED = 100
+TOP_FAMILIES = 3
+OWN_MODELS_SCANNED = 200
+"""An org's most downloaded models read to say which families its own repos count in."""
 MAIN_COUNTRIES = ("CN", "US")
 WEEKLY_BASIS = {
     "all_time": "measured from the all-time count",
@@ -41,53 +46,10 @@ WEEKLY_BASIS = {
 
 
 @dataclass(frozen=True)
-class Frame:
-    """The snapshot an answer reads, and the one a week earlier to compare with (if any)."""
-
-    snapshot: Snapshot
-    before: Snapshot | None
-
-    @classmethod
-    def latest(cls, reader: Reader) -> Frame:
-        snapshot = reader.latest()
-        return cls(snapshot, reader.week_before(snapshot))
-
-
-@dataclass(frozen=True)
 class ShareLine:
     label: str
-    share: float
-    downloads: float
-    change: float | None
+    figure: Figure
     note: str = ""
-
-
-@dataclass(frozen=True)
-class Standing:
-    """One aggregate row with its change in share since a week earlier."""
-
-    row: AggregateRow | None
-    change: float | None
-
-    @property
-    def share(self) -> float:
-        return self.row.share if self.row else 0.0
-
-
-def _standing(reader: Reader, frame: Frame, attribution: str, level: str, key: str) -> Standing:
-    row = reader.aggregate(frame.snapshot.id, attribution, level, key)
-    if frame.before is None:
-        return Standing(row, None)
-    earlier = reader.aggregate(frame.before.id, attribution, level, key)
-    return Standing(row, (row.share if row else 0.0) - (earlier.share if earlier else 0.0))
-
-
-def _common(reader: Reader, frame: Frame) -> dict[str, object]:
-    return {
-        "snapshot": frame.snapshot,
-        "before": frame.before,
-        "as_of": as_of(frame.snapshot, reader.clock.now()),
-    }
 
 
 def _history_chart(
@@ -110,39 +72,27 @@ def _history_chart(
             colour = country_colour(key) if level == COUNTRY else f"C{index}"
             points = [(snapshot.taken_at, shares[key]) for snapshot, shares in history]
             lines.append(Series(f"{label} {suffix}", points, colour, dashed))
-    return share_over_time(title, lines)
+    demo = any(is_demo_source(snapshot.source) for snapshot, _ in history)
+    return share_over_time(title, lines, illustrative=demo)
 
 
 def _country_lines(reader: Reader, frame: Frame, attribution: str) -> list[ShareLine]:
-    """CN, US, the next largest country, then everything else with other/unknown."""
-    rows = reader.aggregates(frame.snapshot.id, attribution, COUNTRY)
-    before = (
-        {r.key: r.share for r in reader.aggregates(frame.before.id, attribution, COUNTRY)}
-        if frame.before
-        else None
-    )
-    by_key = {row.key: row for row in rows}
+    """CN, US, the next largest country, the registered orgs of every other country, then the
+    unregistered authors: each label stands for one figure, the one ``/share <it>`` gives."""
+    rows = rows_of(reader, frame, attribution, COUNTRY)
     picked = list(MAIN_COUNTRIES)
-    picked += [r.key for r in rows if r.key not in (*MAIN_COUNTRIES, UNKNOWN_COUNTRY)][:1]
-    lines = []
-    for key in picked:
-        row = by_key.get(key)
-        share = row.share if row else 0.0
-        change = None if before is None else share - before.get(key, 0.0)
-        lines.append(ShareLine(country_name(key), share, row.downloads if row else 0.0, change))
-    rest = [row for row in rows if row.key not in picked]
-    countries = sum(1 for row in rest if row.key != UNKNOWN_COUNTRY)
-    more = f" and {countries} more {'country' if countries == 1 else 'countries'}"
-    note = "unregistered orgs" + (more if countries else "")
-    share = sum(row.share for row in rest)
-    change = (
-        None
-        if before is None
-        else share - sum(value for key, value in before.items() if key not in picked)
-    )
-    lines.append(
-        ShareLine("Other/unknown", share, sum(row.downloads for row in rest), change, note)
-    )
+    picked += [key for key in countries_ranked(rows.now) if key not in MAIN_COUNTRIES][:1]
+    lines = [ShareLine(country_name(key), summed(rows, [key])) for key in picked]
+    rest = [row.key for row in rows.now if row.key not in picked and row.key != UNKNOWN_COUNTRY]
+    if rest:
+        count = sum(1 for key in rest if is_country(key))
+        label = f"{count} more {'country' if count == 1 else 'countries'}" if count else "Others"
+        note = "registered orgs"
+        if any(key in REGION_ONLY for key in rest):
+            note += ", some with their region only"
+        lines.append(ShareLine(label, summed(rows, rest), note))
+    unregistered = summed(rows, [UNKNOWN_COUNTRY])
+    lines.append(ShareLine("Unregistered authors", unregistered, "not in the org registry"))
     return lines
 
 
@@ -155,7 +105,7 @@ def overview(reader: Reader, frame: Frame, want_chart: bool) -> Answer:
             _country_lines(reader, frame, LINEAGE),
         ),
     ]
-    answer = render_message("share_overview.j2", views=views, **_common(reader, frame))
+    answer = render_message("share_overview.j2", views=views, **common(reader, frame))
     chart = None
     if want_chart:
         chart = _history_chart(
@@ -169,6 +119,31 @@ def overview(reader: Reader, frame: Frame, want_chart: bool) -> Answer:
     return answer
 
 
+@dataclass(frozen=True)
+class Elsewhere:
+    """The downloads of an org's own repos that count in other families (built on other
+    orgs' bases), and the largest of those families: (key, name, share)."""
+
+    share: float
+    families: list[tuple[str, str, float]]
+
+
+def _elsewhere(reader: Reader, frame: Frame, org: str) -> Elsewhere:
+    """Which families an org's own repos count in, by root, other than its own: from its
+    most downloaded models (those in the share denominator)."""
+    total = frame.snapshot.downloads_total
+    by_family: dict[str, float] = {}
+    for _, stat in reader.top_models(frame.snapshot.id, org, OWN_MODELS_SCANNED):
+        if stat.in_top and stat.family and stat.family.lower() != org.lower() and total:
+            by_family[stat.family] = by_family.get(stat.family, 0.0) + stat.downloads / total
+    ranked = sorted(by_family.items(), key=lambda item: (-item[1], item[0]))[:TOP_FAMILIES]
+    named = []
+    for key, share in ranked:
+        family_org = reader.registry.get(key)
+        named.append((key, family_org.display_name if family_org else key, share))
+    return Elsewhere(sum(by_family.values()), named)
+
+
 def org_share(reader: Reader, frame: Frame, org: OrgName, want_chart: bool) -> Answer:
     top = reader.top_models(frame.snapshot.id, org.org, TOP_MODELS)
     downloads_total = frame.snapshot.downloads_total
@@ -176,13 +151,17 @@ def org_share(reader: Reader, frame: Frame, org: OrgName, want_chart: bool) -> A
         (model, stat, stat.downloads / downloads_total if stat.in_top and downloads_total else None)
         for model, stat in top
     ]
+    own = standing(reader, frame, PUBLISHER, ORG, org.org)
+    family = standing(reader, frame, LINEAGE, ORG, org.org)
+    smaller = own.row is not None and family.share < own.share
     answer = render_message(
         "share_org.j2",
         org=org,
-        own=_standing(reader, frame, PUBLISHER, ORG, org.org),
-        family=_standing(reader, frame, LINEAGE, ORG, org.org),
+        own=own,
+        family=family,
+        elsewhere=_elsewhere(reader, frame, org.org) if smaller else None,
         models=models,
-        **_common(reader, frame),
+        **common(reader, frame),
     )
     chart = None
     if want_chart:
@@ -218,43 +197,31 @@ def model_share(reader: Reader, frame: Frame, model: Model) -> Answer:
         parents=reader.parents(model.id),
         family=family,
         family_name=family_org.display_name if family_org else family,
-        family_standing=_standing(reader, frame, LINEAGE, ORG, family) if family else None,
-        **_common(reader, frame),
+        family_standing=standing(reader, frame, LINEAGE, ORG, family) if family else None,
+        **common(reader, frame),
     )
     return answer
 
 
-def _top_orgs(reader: Reader, frame: Frame, code: str) -> list[tuple[str, str, Standing]]:
-    """The country's largest orgs (unregistered ones for other/unknown): key, name, figure."""
-    registry = reader.registry
-    if code == UNKNOWN_COUNTRY:
-        scanned = reader.aggregates(frame.snapshot.id, PUBLISHER, ORG, limit=ORG_ROWS_SCANNED)
-        rows = [row for row in scanned if registry.get(row.key) is None][:TOP_ORGS]
-    else:
-        keys = [org.org for org in registry if org.country == code]
-        rows = reader.aggregates(frame.snapshot.id, PUBLISHER, ORG, keys=keys, limit=TOP_ORGS)
-    before: dict[str, float] = {}
-    if frame.before is not None and rows:
-        earlier = reader.aggregates(frame.before.id, PUBLISHER, ORG, keys=[r.key for r in rows])
-        before = {row.key: row.share for row in earlier}
-    found = []
-    for row in rows:
-        org = registry.get(row.key)
-        change = None if frame.before is None else row.share - before.get(row.key, 0.0)
-        found.append((row.key, org.display_name if org else row.key, Standing(row, change)))
-    return found
-
-
 def country_share(reader: Reader, frame: Frame, code: str, want_chart: bool) -> Answer:
-    name = country_name(code)
+    """A country, or the unregistered authors (``ZZ``, never ranked among countries)."""
+    name = "Unregistered authors" if code == UNKNOWN_COUNTRY else country_name(code)
+    figures = {}
+    for attribution in ATTRIBUTIONS:
+        rows = rows_of(reader, frame, attribution, COUNTRY)
+        rank = country_rank(rows.now, code) if is_country(code) else None
+        figures[attribution] = summed(rows, [code], rank)
+    keys = (
+        None if code == UNKNOWN_COUNTRY else [o.org for o in reader.registry if o.country == code]
+    )
     answer = render_message(
         "share_country.j2",
         unregistered_orgs=code == UNKNOWN_COUNTRY,
         name=name,
-        publisher=_standing(reader, frame, PUBLISHER, COUNTRY, code),
-        lineage=_standing(reader, frame, LINEAGE, COUNTRY, code),
-        orgs=_top_orgs(reader, frame, code),
-        **_common(reader, frame),
+        publisher=figures[PUBLISHER],
+        lineage=figures[LINEAGE],
+        orgs=top_orgs(reader, frame, keys),
+        **common(reader, frame),
     )
     chart = None
     if want_chart:
@@ -286,7 +253,7 @@ def run(text: str, context: Context) -> Answer:
         if not words:
             return args.publish(overview(reader, frame, context.want_chart))
         try:
-            name = resolve(" ".join(words), reader, frame.snapshot.id)
+            name = resolve(" ".join(words), reader, frame.snapshot.id, groups=True)
         except UserError:
             misplaced_period(words, versus=False)
             raise
@@ -294,6 +261,10 @@ def run(text: str, context: Context) -> Answer:
             answer = org_share(reader, frame, name, context.want_chart)
         elif isinstance(name, ModelName):
             answer = model_share(reader, frame, name.model)
+        elif isinstance(name, RegionName):
+            answer = region_share(reader, frame, name.region, context.want_chart)
+        elif isinstance(name, GroupName):
+            answer = group_share(reader, frame, name, context.want_chart)
         else:
             assert isinstance(name, CountryName)
             answer = country_share(reader, frame, name.code, context.want_chart)
@@ -306,12 +277,14 @@ COMMAND = Command(
         "Share of Hub downloads by country, org, family or model, over any period, "
         "or two head to head."
     ),
-    usage="/share [org | family | model | country] [vs another] [period]",
+    usage="/share [org | family | model | country | region] [vs another] [period]",
     examples=(
         "/share",
         "/share qwen",
         "/share deepseek-ai/DeepSeek-R1",
         "/share cn",
+        "/share eu",
+        "/share 通义千问",
         "/share cn 2025",
         "/share qwen 2025-Q3",
         "/share since 2025-01-20",
@@ -324,10 +297,15 @@ COMMAND = Command(
         "With nothing after it: China, the US, the next largest country and everyone else, "
         "by publisher (who uploaded the model) and by lineage (whose base model it is built on). "
         "With an org or family: its share, rank, its whole family's share and its top models. "
-        "With a model id: its downloads, share and family. With a country: its share and "
-        "top orgs. Shares are of the snapshot's top-N models' 30-day downloads.\n"
+        "With a model id: its downloads, share and family. With a country: its share, rank "
+        "among countries and top orgs; with a region (`eu`, `other`, `unknown`; `us` and "
+        "`china` are countries) the same for its countries together. A name that stands for "
+        "several orgs (`阿里巴巴`, `智谱`) answers for them together. Authors not in the org "
+        "registry are `unregistered`, never a country; every answer says how much of the "
+        "downloads they hold. Shares are of the snapshot's top-N models' 30-day downloads.\n"
         "A period at the end (`30d`, the default; `2025`, `2025-Q3`, `since 2025-01-20`, "
-        "`all-time`) answers for orgs, families and countries from the archived weekly "
+        "`all-time`) answers for orgs, families, countries, regions and names of several orgs "
+        "(`/share eu 2025`) from the archived weekly "
         "snapshots of the whole Hub (`hubpulse backfill`): the growth of all-time downloads "
         "between the weeks at the period's ends (7/30 of each week's 30-day downloads before "
         "the archive had all-time counts), or all-time downloads for `all-time`.\n"

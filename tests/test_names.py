@@ -7,7 +7,16 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from bot.answers.names import CountryName, ModelName, Name, OrgName, resolve, with_article
+from bot.answers.names import (
+    CountryName,
+    GroupName,
+    ModelName,
+    Name,
+    OrgName,
+    RegionName,
+    resolve,
+    with_article,
+)
 from bot.core.errors import UserError
 from bot.store.reader import Reader
 from tests.fixtures_cache import store_world, world_cache, world_engine
@@ -35,9 +44,52 @@ def _problem(reader: Reader, text: str) -> str:
     return caught.value.message
 
 
-@pytest.mark.parametrize("text", ["qwen", "QWEN", "Qwen", "alibaba", "Alibaba Qwen", " qwen  "])
+@pytest.mark.parametrize(
+    "text", ["qwen", "QWEN", "Qwen", "ＱＷＥＮ", "通义千问", "千问", "Alibaba Qwen", " qwen  "]
+)
 def test_org_ids_aliases_and_display_names_in_any_case(reader, text):
     assert _resolve(reader, text) == OrgName("Qwen", "Alibaba Qwen", "CN", registered=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "org"),
+    [
+        ("深度求索", "deepseek-ai"),
+        ("百度", "baidu"),
+        ("月之暗面", "moonshotai"),
+        ("豆包", "ByteDance-Seed"),
+    ],
+)
+def test_native_script_names_resolve(reader, text, org):
+    name = _resolve(reader, text)
+    assert isinstance(name, OrgName)
+    assert name.org == org
+
+
+def test_a_group_alias_is_a_group_for_share_and_a_choice_elsewhere(reader):
+    group = resolve("智谱", reader, reader.latest().id, groups=True)
+    assert isinstance(group, GroupName)
+    assert [org.org for org in group.orgs] == ["zai-org", "THUDM"]
+    message = _problem(reader, "智谱")
+    assert "could mean more than one thing" in message
+    assert "`zai-org`" in message
+    assert "`THUDM`" in message
+    alibaba = resolve("阿里巴巴", reader, reader.latest().id, groups=True)
+    assert isinstance(alibaba, GroupName)
+    assert "Qwen" in [org.org for org in alibaba.orgs]
+
+
+@pytest.mark.parametrize(
+    ("text", "region"), [("eu", "eu"), ("Europe", "eu"), ("EU", "eu"), ("european union", "eu")]
+)
+def test_regions_resolve_only_where_groups_are_answered(reader, text, region):
+    assert resolve(text, reader, reader.latest().id, groups=True) == RegionName(region)
+    assert "no org or model called" in _problem(reader, text)
+
+
+def test_other_is_a_region_for_share_and_the_unregistered_authors_elsewhere(reader):
+    assert resolve("other", reader, reader.latest().id, groups=True) == RegionName("other")
+    assert _resolve(reader, "other") == CountryName("ZZ")
 
 
 def test_cogito_is_deep_cogito(reader):
@@ -56,6 +108,8 @@ def test_cogito_is_deep_cogito(reader):
         ("usa", "US"),
         ("United States", "US"),
         ("France", "FR"),
+        ("中国", "CN"),
+        ("unregistered", "ZZ"),
         ("other", "ZZ"),
     ],
 )

@@ -23,6 +23,7 @@ from huggingface_hub.utils import logging as hf_logging
 
 from bot.cli import main
 from bot.cli.refresh import Bars
+from bot.core.registry import load_registry
 from bot.store.engine import make_engine
 from bot.store.reader import Reader
 from bot.store.snapshots import COMPLETE, FAILED
@@ -102,7 +103,8 @@ def test_refresh_prints_one_summary_line(env: str) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.count("\n") == 1
     assert re.fullmatch(
-        r"snapshot 1 complete: 5 models \(top 3 of 3 asked, 2 more of 129 registered orgs, "
+        r"snapshot 1 complete: 5 models \(top 3 of 3 asked, "
+        rf"2 more of {len(load_registry())} registered orgs, "
         r"0 ancestors fetched\), 0 missing parents, 0 cycles, 10,500 downloads in the top N, "
         r"in \d+\.\d s\n",
         result.stdout,

@@ -80,7 +80,7 @@ def test_overview_gives_china_us_the_next_largest_then_the_rest(world):
     text = ask(world).text
     publisher = _section(text, "*By publisher*")
     labels = re.findall(r"^• ([^:]+):", publisher, re.M)
-    assert labels == ["China", "United States", "France", "Other/unknown"]
+    assert labels == ["China", "United States", "France", "Unregistered authors"]
     expected = publisher_country_shares(1)
     before = publisher_country_shares(0)
     assert f"• China: *{percent(expected['CN'])}* ({points(expected['CN'] - before['CN'])})" in (
@@ -172,9 +172,10 @@ def test_country_share_lists_its_registered_orgs(world):
     assert ask(world, "cn").text == text
 
 
-def test_other_unknown_lists_unregistered_orgs(world):
-    text = ask(world, "other").text
-    assert "Top unregistered orgs" in text
+def test_unregistered_authors_list_the_largest_of_them(world):
+    text = ask(world, "unregistered").text
+    assert "Top unregistered authors" in text
+    assert "rank" not in text  # they are not a country
     assert "(`someone`)" in text
     assert "Qwen" not in text
 
@@ -210,7 +211,7 @@ def test_hostile_input_is_escaped_never_a_trace(world, hostile):
 
 def test_help_needs_no_cache(sqlite_engine):
     answer = share.COMMAND.run("help", Context(Reader(sqlite_engine), sqlite_engine))
-    assert "/share [org | family | model | country]" in answer.text
+    assert "/share [org | family | model | country | region]" in answer.text
     assert "`/share deepseek-ai/DeepSeek-R1`" in answer.text
 
 
@@ -227,7 +228,9 @@ def test_the_overview_on_each_database(engine):
         ("", True),
         ("qwen", True),
         ("china", True),
-        ("other", False),
+        ("unregistered", False),
+        ("eu", True),
+        ("智谱", True),
         ("deepcogito/cogito-v2.1", False),
         ("orphan/child", False),
     ],

@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import Literal, overload
 
 from bot.answers.mrkdwn import echo, escape
 from bot.core.errors import UserError
 from bot.core.registry import (
     COUNTRY_ALIASES,
     COUNTRY_NAMES,
+    REGION_ALIASES,
+    REGION_ONLY,
     Org,
     Registry,
     country_name,
+    fold,
+    region_name,
 )
 from bot.store.reader import Model, Reader
 
@@ -77,7 +82,28 @@ class CountryName:
         return country_name(self.code)
 
 
+@dataclass(frozen=True)
+class RegionName:
+    """A region above countries (``eu``); ``/share`` answers for it."""
+
+    region: str
+
+    @property
+    def name(self) -> str:
+        return region_name(self.region)
+
+
+@dataclass(frozen=True)
+class GroupName:
+    """Several registered orgs one alias names (``阿里巴巴``: the Alibaba orgs)."""
+
+    label: str
+    orgs: tuple[OrgName, ...]
+
+
 Name = OrgName | ModelName | CountryName
+Group = RegionName | GroupName
+"""What ``resolve(..., groups=True)`` may also give."""
 
 
 def normalize(text: str) -> str:
@@ -95,30 +121,43 @@ def country_adjective(code: str) -> str | None:
 
 def country_code(text: str) -> str | None:
     """``cn``, ``CN``, ``china``, ``United States`` -> the ISO code; else None."""
-    low = normalize(text).lower()
+    low = fold(text)
     if low in COUNTRY_ALIASES:
         return COUNTRY_ALIASES[low]
-    if low.upper() in COUNTRY_NAMES:
+    if low.upper() in COUNTRY_NAMES and low.upper() not in REGION_ONLY:
         return low.upper()
     for code, name in COUNTRY_NAMES.items():
-        if name.lower() == low:
+        if fold(name) == low and code not in REGION_ONLY:
             return code
     return None
+
+
+def region_code(text: str) -> str | None:
+    """``eu``, ``Europe``, ``other`` -> the region; else None (``us`` and ``china`` are
+    countries, the same sets of orgs as their regions)."""
+    return REGION_ALIASES.get(fold(text))
 
 
 def org_name(org: Org) -> OrgName:
     return OrgName(org.org, org.display_name, org.country, registered=True)
 
 
-def registered_org(registry: Registry, text: str) -> Org | None:
-    """An org by id, alias or display name, case-insensitively."""
-    low = text.lower()
+def registered_orgs(registry: Registry, text: str) -> list[Org]:
+    """The orgs ``text`` names by id, alias or display name (NFKC, case folded): one, none,
+    or several when an alias names a group (``阿里巴巴``)."""
+    low = fold(text)
     org = registry.get(low)
-    if org is None and low in registry.aliases:
-        org = registry.get(registry.aliases[low])
-    if org is None:
-        org = next((o for o in registry if o.display_name.lower() == low), None)
-    return org
+    if org is not None:
+        return [org]
+    if low in registry.aliases:
+        return [o for o in map(registry.get, registry.aliases[low]) if o is not None]
+    return [o for o in registry if fold(o.display_name) == low][:1]
+
+
+def registered_org(registry: Registry, text: str) -> Org | None:
+    """An org by id, alias or display name; None unless exactly one org answers."""
+    found = registered_orgs(registry, text)
+    return found[0] if len(found) == 1 else None
 
 
 def _or_list(items: list[str]) -> str:
@@ -143,7 +182,7 @@ def _suggest(low: str, registry: Registry) -> list[str]:
     targets: dict[str, tuple[str, str]] = {}
     for org in registry:
         for spelling in (org.org, org.display_name, *org.aliases):
-            targets.setdefault(spelling.lower(), (spelling, org.org))
+            targets.setdefault(fold(spelling), (spelling, org.org))
     for alias, code in COUNTRY_ALIASES.items():
         targets.setdefault(alias, (alias, f"country:{code}"))
     found: list[str] = []
@@ -172,30 +211,60 @@ def _model_suggestions(text: str, reader: Reader, snapshot_id: int) -> list[str]
     return [ids[match] for match in matches]
 
 
-def resolve(text: str, reader: Reader, snapshot_id: int) -> Name:
-    """The org, model or country ``text`` names; UserError when none or several do."""
+def _group(
+    words: str, registry: Registry, groups: bool, code: str | None
+) -> OrgName | GroupName | RegionName | None:
+    """A region, or the org(s) an id or alias names; a group only when ``groups`` (else the
+    list of its orgs to choose from)."""
+    region = region_code(words) if groups else None
+    if region is not None:
+        return RegionName(region)
+    orgs = registered_orgs(registry, words)
+    if len(orgs) == 1:
+        return org_name(orgs[0])
+    if orgs and code is None:
+        if groups:
+            return GroupName(words, tuple(org_name(org) for org in orgs))
+        raise ambiguous_name(words, [f"{echo(o.org)} ({escape(o.display_name)})" for o in orgs])
+    return None
+
+
+@overload
+def resolve(
+    text: str, reader: Reader, snapshot_id: int, *, groups: Literal[False] = False
+) -> Name: ...
+
+
+@overload
+def resolve(text: str, reader: Reader, snapshot_id: int, *, groups: bool) -> Name | Group: ...
+
+
+def resolve(text: str, reader: Reader, snapshot_id: int, *, groups: bool = False) -> Name | Group:
+    """The org, model or country ``text`` names; UserError when none or several do.
+
+    With ``groups`` (``/share``), also a region, or the group of orgs an alias names."""
     words = normalize(text)
     if not words or len(words) > MAX_NAME:
         raise unknown_name(words, [])
     registry = reader.registry
-    low = words.lower()
+    low = fold(words)
     code = country_code(words)
     if "/" in words and code is None:
         model = reader.model(words)
         if model is None:
             raise unknown_name(words, _model_suggestions(words, reader, snapshot_id))
         return ModelName(model)
-    org = registered_org(registry, words)
-    if org is not None and code is not None:
+    found = _group(words, registry, groups, code)
+    if isinstance(found, OrgName) and code is not None:
         raise ambiguous_name(
             words,
             [
-                f"the org {echo(org.org)} ({escape(org.display_name)})",
+                f"the org {echo(found.org)} ({escape(found.display_name)})",
                 f"the country {escape(country_name(code))}",
             ],
         )
-    if org is not None:
-        return org_name(org)
+    if found is not None:
+        return found
     if code is not None:
         return CountryName(code)
     author = reader.author_named(snapshot_id, words)
@@ -206,7 +275,7 @@ def resolve(text: str, reader: Reader, snapshot_id: int) -> Name:
         return ModelName(bare[0])
     if bare:
         raise ambiguous_name(words, [echo(m.id) for m in bare])
-    prefixed = [o for o in registry if f"{o.display_name.lower()} ".startswith(f"{low} ")]
+    prefixed = [o for o in registry if f"{fold(o.display_name)} ".startswith(f"{low} ")]
     if len(prefixed) == 1:
         return org_name(prefixed[0])
     if prefixed:

@@ -11,9 +11,9 @@ from tqdm import tqdm
 
 from bot.cli.base import CliError, main, open_store, settings, user_errors
 from bot.cli.terminal import configure_cli_logging
-from bot.core.registry import load_registry
 from bot.ingest.archive import ArchiveError, Week, archive_from
 from bot.ingest.backfill import backfill
+from bot.ingest.org_source import effective_registry
 
 
 def _day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -80,7 +80,7 @@ def backfill_command(since: date | None, until: date | None, source: str | None)
             report = backfill(
                 engine,
                 archive,
-                load_registry(),
+                effective_registry(engine, config.orgs_file),
                 since=since,
                 until=until,
                 on_plan=progress.plan,

@@ -69,6 +69,7 @@ VERBS = (
     "demo",
     "digest",
     "export",
+    "orgs",
     "refresh",
     "scheduler",
     "serve",

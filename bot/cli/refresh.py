@@ -14,8 +14,8 @@ from tqdm import tqdm
 from bot.cli.base import CliError, main, open_store, settings, user_errors
 from bot.cli.terminal import configure_cli_logging
 from bot.core.errors import RefreshError
-from bot.core.registry import load_registry
 from bot.ingest import hub
+from bot.ingest.org_source import configured_registry
 from bot.ingest.refresh import refresh
 from bot.store.reader import Reader
 
@@ -85,7 +85,8 @@ def refresh_command(top_n: int | None) -> None:
     api = hub.connect(config.hf_endpoint, config.hf_token)
     with Bars(enabled=sys.stderr.isatty()) as bars:
         try:
-            summary = refresh(engine, api, load_registry(), top_n or config.top_n, progress=bars)
+            registry = configured_registry(config.orgs_file)
+            summary = refresh(engine, api, registry, top_n or config.top_n, progress=bars)
         except RefreshError as exc:
             raise CliError(f"refresh failed: {exc}; {_still_answering(engine)}") from None
     if held is not None:

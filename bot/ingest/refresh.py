@@ -23,6 +23,7 @@ from bot.core.registry import Registry
 from bot.ingest import hub
 from bot.ingest.crawl import MAX_DEPTH, WORKERS, NoProgress, Progress, crawl_hub
 from bot.model.crawl import Crawl
+from bot.store.orgs import with_imports
 from bot.store.retention import delete_demo_snapshots
 from bot.store.writer import WriteResult, begin_snapshot, fail_snapshot, write_snapshot
 
@@ -100,6 +101,7 @@ def refresh(
     started = time.perf_counter()
     with collector.long_lived():
         try:
+            registry = with_imports(engine, registry)  # `hubpulse orgs import --apply`'s rows
             hub.check_reachable(api)
             crawl = crawl_hub(
                 api,

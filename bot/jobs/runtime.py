@@ -18,13 +18,13 @@ from sqlalchemy import Engine
 from bot.answers.message import Chart
 from bot.channels.digest import chart
 from bot.core.clock import Clock, SystemClock
-from bot.core.registry import load_registry
 from bot.core.settings import Settings
 from bot.delivery.poster import Poster, poster_from_settings
 from bot.delivery.sender import Pacer, Sender
 from bot.ingest import hub
 from bot.ingest.archive import archive_from
 from bot.ingest.backfill import BackfillReport, backfill
+from bot.ingest.org_source import effective_registry
 from bot.ingest.refresh import refresh as take_snapshot
 from bot.jobs.digest_payloads import DigestPayloads
 from bot.store.reader import Reader
@@ -72,11 +72,14 @@ class Runtime:
 def from_settings(settings: Settings, engine: Engine) -> Runtime:
     """The production runtime: Slack from the settings, the real Hub, the system clock."""
     clock = SystemClock()
-    registry = load_registry()
+    registry = effective_registry(engine, settings.orgs_file)
+    reader = Reader(engine, registry, clock)
 
     def refresh() -> object:
         api = hub.connect(settings.hf_endpoint, settings.hf_token)
-        return take_snapshot(engine, api, registry, settings.top_n, clock=clock)
+        summary = take_snapshot(engine, api, registry, settings.top_n, clock=clock)
+        reader.registry = effective_registry(engine, settings.orgs_file)  # imports since start
+        return summary
 
     def import_archive() -> BackfillReport:
         archive = archive_from(settings.archive_repo, settings.hf_endpoint, settings.hf_token)
@@ -84,7 +87,7 @@ def from_settings(settings: Settings, engine: Engine) -> Runtime:
 
     return Runtime(
         engine=engine,
-        reader=Reader(engine, registry, clock),
+        reader=reader,
         clock=clock,
         poster=poster_from_settings(settings, engine),
         settings=settings,
