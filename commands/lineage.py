@@ -24,6 +24,7 @@ from bot.core.registry import UNKNOWN_COUNTRY, country_name
 from bot.model.aggregates import LINEAGE, ORG, org_of
 from bot.model.lineage import walk_up
 from bot.store.reader import LineageStat, Model, ModelStat, Reader, Snapshot
+from bot.store.snapshots import is_demo_source
 from commands.args import parse_args, usage_error
 from commands.base import Command, Context
 from commands.hubpulse import help_answer
@@ -93,13 +94,64 @@ class Lineage:
         return f"{with_article(start)} model {verb} {with_article(end)} base{via}"
 
 
+DIRECT_ORDER = ("finetune", "adapter", "quantized", "merge")
+"""The relations the Hub's model tree counts a model's direct children by, in its order."""
+
+
+def _counted(count: int, relation: str) -> str:
+    singular, plural = RELATION_NOUNS.get(relation, RELATION_NOUNS["unknown"])
+    return f"{count:,} {singular if count == 1 else plural}"
+
+
+@dataclass(frozen=True)
+class Children:
+    """A model's direct children: those in the cache by relation (each declares the model in a
+    ``base_model:<relation>:<id>`` tag), and the Hub's own count when it gave one."""
+
+    by_relation: dict[str, int]
+    hub: int | None
+
+    @property
+    def cached(self) -> int:
+        return sum(self.by_relation.values())
+
+    @property
+    def relations(self) -> list[str]:
+        """ "75 fine-tunes", "2 quantizations"...: the Hub's relations first, in its order."""
+        known = [r for r in DIRECT_ORDER if self.by_relation.get(r)]
+        rest = sorted(r for r, n in self.by_relation.items() if n and r not in DIRECT_ORDER)
+        return [_counted(self.by_relation[r], r) for r in (*known, *rest)]
+
+    @property
+    def gap(self) -> str | None:
+        """Why the cache and the Hub disagree, or that they agree; None without a Hub count."""
+        if self.hub is None:
+            return None
+        counted = f"The Hub counts {self.hub:,} direct {'child' if self.hub == 1 else 'children'}"
+        missing = self.hub - self.cached
+        if missing > 0:
+            verb = "is" if missing == 1 else "are"
+            return (
+                f"{counted}: {missing:,} {verb} not in the cache (outside the cached top "
+                "models, private or deleted)."
+            )
+        if missing < 0:
+            return (
+                f"{counted}: {-missing:,} of those in the cache came after its count, or it "
+                "no longer counts them (made private or deleted)."
+            )
+        return f"{counted}, all of them in the cache." if self.hub else None
+
+
 @dataclass(frozen=True)
 class Descendants:
+    """Everything built on a model, at any depth (children, their children...)."""
+
     total: int
     relations: list[tuple[int, str]]
     downloads: int
     top: list[tuple[str, int]]
-    children: int | None
+    children: Children
 
 
 def _org_label(reader: Reader, author: str) -> str:
@@ -130,8 +182,10 @@ def trace(reader: Reader, model_id: str) -> Lineage:
     return Lineage(links, chain.cycle_at, chain.truncated)
 
 
-def descendants(stat: LineageStat | None, model_stat: ModelStat | None) -> Descendants:
-    children = model_stat.children_count if model_stat else None
+def descendants(
+    stat: LineageStat | None, model_stat: ModelStat | None, direct: dict[str, int]
+) -> Descendants:
+    children = Children(direct, model_stat.children_count if model_stat else None)
     if stat is None:
         return Descendants(0, [], 0, [], children)
     relations = sorted(
@@ -159,7 +213,9 @@ def _column(lineage: Lineage, footer: str = "") -> Column:
 def model_lineage(reader: Reader, snapshot: Snapshot, model: Model, want_chart: bool) -> Answer:
     lineage = trace(reader, model.id)
     below = descendants(
-        reader.lineage_stat(snapshot.id, model.id), reader.stat(snapshot.id, model.id)
+        reader.lineage_stat(snapshot.id, model.id),
+        reader.stat(snapshot.id, model.id),
+        reader.children_by_relation(snapshot.id, model.id),
     )
     answer = render_message(
         "lineage_model.j2",
@@ -172,7 +228,11 @@ def model_lineage(reader: Reader, snapshot: Snapshot, model: Model, want_chart: 
     if want_chart and (len(lineage.links) > 1 or below.total):
         plural = "" if below.total == 1 else "s"
         footer = f"{below.total:,} descendant{plural}" if below.total else ""
-        chart = lineage_diagram(f"Lineage of {model.id}", [_column(lineage, footer)])
+        chart = lineage_diagram(
+            f"Lineage of {model.id}",
+            [_column(lineage, footer)],
+            illustrative=is_demo_source(snapshot.source),
+        )
     answer.chart = chart
     return answer
 
@@ -196,7 +256,9 @@ def org_lineage(reader: Reader, snapshot: Snapshot, org: OrgName, want_chart: bo
         derived = [lineage for _, lineage, _ in entries if len(lineage.links) > 1]
         shown = (derived or [entries[0][1]])[:CHART_COLUMNS]
         chart = lineage_diagram(
-            f"Lineage of {org.display_name}'s top models", [_column(lineage) for lineage in shown]
+            f"Lineage of {org.display_name}'s top models",
+            [_column(lineage) for lineage in shown],
+            illustrative=is_demo_source(snapshot.source),
         )
     answer.chart = chart
     return answer
@@ -230,8 +292,10 @@ COMMAND = Command(
     run=run,
     details=(
         "For a model: each ancestor up to the root with its relation (fine-tune, quantization, "
-        "adapter, merge), org and country, then its descendants counted by relation, their "
-        "downloads and the top few. For an org: its top models, each with its chain. Chains "
-        "that cross countries say so; missing parents and cycles are reported."
+        "adapter, merge), org and country; its direct children by relation, as the Hub's "
+        "model tree counts them, beside the Hub's own count (and why they differ); then all "
+        "its descendants at any depth, their downloads and the top few. For an org: its top "
+        "models, each with its chain. Chains that cross countries say so; missing parents "
+        "and cycles are reported."
     ),
 )

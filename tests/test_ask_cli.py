@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import main
+from bot.cli.terminal import plain_text
 from bot.store.engine import make_engine, upgrade
 from tests.fixtures_cache import world_engine
 
@@ -78,7 +79,21 @@ def test_unknown_command_lists_the_commands(database):
 def test_unknown_name_is_one_line_and_escaped(database):
     result = ask("/share <!channel>")
     assert result.exit_code == 2
-    assert result.stderr == "hubpulse: no org or model called `&lt;!channel&gt;`\n"
+    assert result.stderr == "hubpulse: no org or model called `<!channel>`\n"
+
+
+@pytest.mark.parametrize(
+    ("mrkdwn", "plain"),
+    [
+        ("see <https://hf.co/x|x> now", "see x (https://hf.co/x) now"),
+        ("<https://hf.co/x>", "https://hf.co/x"),
+        ("hi <@U123> in <#C1|general>, <!here>", "hi @U123 in #general, @here"),
+        ("`&lt;model&gt;` &amp; co", "`<model>` & co"),
+        ("&lt;https://a|b&gt;", "<https://a|b>"),
+    ],
+)
+def test_plain_text(mrkdwn, plain):
+    assert plain_text(mrkdwn) == plain
 
 
 def test_empty_cache(tmp_path, monkeypatch):

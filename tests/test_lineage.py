@@ -100,14 +100,22 @@ def test_descendants_are_counted_by_relation_and_the_family_total_is_the_sum(wor
     text = ask(world, "Qwen/Qwen2.5-7B").text
     assert "declares no parent: it is a root" in text
     # Its descendants: the Instruct fine-tune (2000), its GGUF (1000), the merge (300).
-    assert "3 derived repos (1 quantization, 1 merge, 1 fine-tune) with 3.3K downloads" in text
+    # Direct children: the Instruct fine-tune and the merge; the GGUF is a grandchild.
+    assert "Direct children in the cache: 1 fine-tune, 1 merge (2 in all)." in text
+    assert (
+        "The Hub counts 3 direct children: 1 is not in the cache (outside the cached top "
+        "models, private or deleted)." in text
+    )
+    assert (
+        "All descendants, at any depth: 3 derived repos (1 quantization, 1 merge, 1 fine-tune) "
+        "with 3.3K downloads" in text
+    )
     tops = re.findall(r"^• `([^`]+)`: ", text, re.M)
     assert tops == [
         "Qwen/Qwen2.5-7B-Instruct",
         "someone/Qwen2.5-7B-Instruct-GGUF",
         "merger/Qwen-Llama-Merge",
     ]
-    assert "The Hub counts 3 direct children." in text
     reader = context(world).reader
     stat = reader.lineage_stat(reader.latest().id, "Qwen/Qwen2.5-7B")
     assert stat is not None
@@ -202,3 +210,73 @@ def _links(*countries: str) -> list[Link]:
 )
 def test_crossing_sentences(countries, sentence):
     assert Lineage(_links(*countries), None, False).crossing == sentence
+
+
+def _store(engine: Engine, raw: list[dict]) -> None:
+    records = {r["id"]: to_record(r) for r in raw}
+    store_crawl(
+        engine,
+        Crawl(records, list(records)),
+        load_registry(),
+        taken_at=T1,
+        finished_at=T1 + timedelta(minutes=1),
+        source="fixture",
+        top_n=100,
+    )
+
+
+def test_direct_children_by_relation_beside_the_hubs_count_and_all_descendants(sqlite_engine):
+    """Shaped like the real DeepSeek-V3 tree: most derived repos are direct fine-tunes, a few
+    are fine-tunes of a fine-tune; the Hub's count of direct children is larger than the cache's
+    (some are not in the cache). Direct children and all descendants are told apart."""
+    root = "bigco/Base-V3"
+    tunes = [f"fan{i}/Base-V3-tune" for i in range(5)]
+    raw = [
+        make_record(root, downloads=1000, children=9),
+        *(make_record(t, downloads=10, parents=[root]) for t in tunes),
+        make_record("q/Base-V3-GGUF", downloads=20, parents=[root], relation="quantized"),
+        make_record("a/Base-V3-lora", downloads=5, parents=[root], relation="adapter"),
+        make_record("g1/grandchild", downloads=3, parents=[tunes[0]]),
+        make_record("g2/grandchild", downloads=2, parents=[tunes[0]]),
+        make_record("g3/grandchild-GGUF", downloads=1, parents=[tunes[1]], relation="quantized"),
+    ]
+    _store(sqlite_engine, raw)
+    text = ask(sqlite_engine, root).text
+    assert (
+        "Direct children in the cache: 5 fine-tunes, 1 adapter, 1 quantization (7 in all)." in text
+    )
+    assert (
+        "The Hub counts 9 direct children: 2 are not in the cache (outside the cached top "
+        "models, private or deleted)." in text
+    )
+    assert (
+        "All descendants, at any depth: 10 derived repos (7 fine-tunes, 2 quantizations, "
+        "1 adapter)" in text
+    )
+
+
+@pytest.mark.parametrize(
+    ("hub", "sentence"),
+    [
+        (2, "The Hub counts 2 direct children, all of them in the cache."),
+        (
+            1,
+            "The Hub counts 1 direct child: 1 of those in the cache came after its count, or it "
+            "no longer counts them (made private or deleted).",
+        ),
+        (None, None),
+    ],
+)
+def test_the_gap_with_the_hubs_count_is_explained(sqlite_engine, hub, sentence):
+    raw = [
+        make_record("solo/Base", downloads=100, children=hub),
+        make_record("x/tune", downloads=5, parents=["solo/Base"]),
+        make_record("y/tune", downloads=5, parents=["solo/Base"]),
+    ]
+    _store(sqlite_engine, raw)
+    text = ask(sqlite_engine, "solo/Base").text
+    assert "Direct children in the cache: 2 fine-tunes." in text
+    if sentence is None:
+        assert "The Hub counts" not in text
+    else:
+        assert sentence in text

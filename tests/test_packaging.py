@@ -194,3 +194,73 @@ def test_the_docker_context_lets_in_what_the_build_copies():
     copied = {source.rstrip("/") for sources, _ in build_stage_copies() for source in sources}
     assert copied <= allowed
     assert {"pyproject.toml", *PACKAGES} <= copied
+
+
+def _declared_distributions() -> set[str]:
+    """The distributions ``pyproject.toml`` declares for running (not the dev extra),
+    normalised (PEP 503)."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = (re.split(r"[\s\[<>=!~;]", spec, maxsplit=1)[0] for spec in project["dependencies"])
+    return {re.sub(r"[-_.]+", "-", name).lower() for name in names}
+
+
+def _imported_top_level_modules() -> set[str]:
+    """Every module imported at the top level of a name by the shipped packages' code."""
+    import ast
+
+    found: set[str] = set()
+    for package in ("bot", "commands"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.Import):
+                    found.update(alias.name.partition(".")[0] for alias in node.names)
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    found.add(node.module.partition(".")[0])
+    return found
+
+
+def test_every_third_party_import_is_a_declared_dependency():
+    """A package the code imports but pyproject does not declare works only by accident (it
+    came with another one) and breaks when that one stops bringing it."""
+    from importlib.metadata import packages_distributions
+
+    own = {"bot", "commands", "templates", "_typeshed"}  # _typeshed: type checkers only
+    providers = packages_distributions()
+    declared = _declared_distributions()
+    undeclared = {}
+    for module in sorted(_imported_top_level_modules() - own - set(sys.stdlib_module_names)):
+        distributions = {re.sub(r"[-_.]+", "-", d).lower() for d in providers.get(module, [])}
+        if not distributions & declared:
+            undeclared[module] = sorted(distributions) or ["(not installed)"]
+    assert undeclared == {}, f"imported but not declared in pyproject.toml: {undeclared}"
+
+
+def test_huggingface_hub_is_pinned_to_the_major_version_the_code_uses():
+    from importlib.metadata import version
+
+    project = (ROOT / "pyproject.toml").read_text()
+    major = int(version("huggingface_hub").split(".")[0])
+    assert re.search(rf'"huggingface_hub>=[\d.]+,<{major + 1}"', project), project
+
+
+def test_no_private_module_of_a_dependency_is_imported():
+    """A private module (``huggingface_hub.utils._http``) may change in any release: the
+    version pins cannot protect an import of it."""
+    import ast
+
+    private = []
+    for package in ("bot", "commands"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                names = []
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                elif isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                for name in names:
+                    top, *parts = name.split(".")
+                    if top not in PACKAGES and any(part.startswith("_") for part in parts):
+                        private.append(f"{path.relative_to(ROOT)}: {name}")
+    assert private == []

@@ -24,6 +24,7 @@ from bot.channels.channel import Channel
 from bot.core.registry import load_registry
 from bot.ingest.archive import ArchiveError, LocalArchive
 from bot.ingest.backfill import BackfillReport, backfill
+from bot.ingest.demo import load_demo
 from bot.jobs import tasks as jobs
 from bot.jobs.leader import AdvisoryLock, SingleProcess, key_parts
 from bot.jobs.runtime import Runtime
@@ -33,6 +34,7 @@ from bot.jobs.scheduler import (
     SchedulerRunner,
     build_scheduler,
     digest_job_id,
+    ensure_jobs,
     stop_scheduler,
     sync_digest_jobs,
 )
@@ -402,3 +404,48 @@ def test_a_scheduler_started_twice_on_sqlite_keeps_one_set_of_jobs(
         ids = sorted(job.id for job in runner.scheduler.get_jobs())
         runner.stop()
     assert ids == sorted([DIGEST_JOB, REFRESH_JOB, "archive", "deliveries", "digest-sync"])
+
+
+def _refresh_next_run(world: World) -> datetime:
+    """The refresh job's first run as ``ensure_jobs`` plans it on a paused scheduler (nothing
+    runs), by the world's frozen clock."""
+    scheduler = build_scheduler(world.runtime)
+    scheduler.start(paused=True)
+    try:
+        ensure_jobs(scheduler, world.runtime)
+        job = scheduler.get_job(REFRESH_JOB)
+        assert job is not None
+        return job.next_run_time
+    finally:
+        stop_scheduler(scheduler)
+
+
+def test_a_store_holding_only_demo_data_is_refreshed_at_once(tmp_path: Path) -> None:
+    """Right after ``make demo``, serve and scheduler fetch real data now, not in six hours."""
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    upgrade(engine)
+    try:
+        with open_world(engine, start=now) as world:
+            load_demo(engine, registry=world.registry, clock=world.clock)
+            assert world.runtime.reader.latest().taken_at == now  # a fresh demo snapshot
+            assert _refresh_next_run(world) == now
+    finally:
+        engine.dispose()
+
+
+def test_a_stored_refresh_job_is_moved_to_now_when_the_latest_snapshot_is_demo(
+    tmp_path: Path,
+) -> None:
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    engine = make_engine(f"sqlite:///{tmp_path / 'real.db'}")
+    upgrade(engine)
+    try:
+        with open_world(engine, start=now) as world:
+            world.refresh()  # a real snapshot, taken now: the next refresh is due in 6 hours
+            assert _refresh_next_run(world) == now + timedelta(hours=6)
+            world.clock.advance(timedelta(minutes=1))
+            load_demo(engine, registry=world.registry, clock=world.clock, force=True)
+            assert _refresh_next_run(world) == now + timedelta(minutes=1)
+    finally:
+        engine.dispose()

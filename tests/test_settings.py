@@ -90,7 +90,10 @@ def test_well_formed_values_are_parsed():
         ("HUBPULSE_REFRESH_HOURS", "0", "whole number between 1 and 168"),
         ("HUBPULSE_REFRESH_HOURS", "1.5", "whole number between 1 and 168"),
         ("HUBPULSE_HEALTH_MAX_AGE_HOURS", "-1", "more than 0"),
-        ("HUBPULSE_DIGEST_LATE_HOURS", "nan", "at least 0"),
+        ("HUBPULSE_DIGEST_LATE_HOURS", "nan", "at least 1 second"),
+        ("HUBPULSE_DIGEST_LATE_HOURS", "0", "at least 1 second"),
+        ("HUBPULSE_DIGEST_LATE_HOURS", "0.0001", "at least 1 second"),
+        ("HUBPULSE_DIGEST_LATE_HOURS", "169", "at most 168"),
         ("HUBPULSE_SHARE_ALERT_PP", "150", "at most 100"),
         ("HUBPULSE_PORT", "70000", "between 1 and 65,535"),
         ("HUBPULSE_LOG_FORMAT", "xml", "text or json"),
@@ -172,7 +175,34 @@ def test_slack_modes():
     )
     assert (require_slack(http), require_slack(oauth)) == ("http", "oauth")
     with pytest.raises(ConfigError, match="Slack is not configured"):
-        require_slack(load_settings({"SLACK_BOT_TOKEN": BOT_TOKEN}))
+        require_slack(load_settings({}))
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"SLACK_BOT_TOKEN": BOT_TOKEN}, ["SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"]),
+        ({"SLACK_SIGNING_SECRET": SIGNING_SECRET}, ["SLACK_BOT_TOKEN", "SLACK_CLIENT_ID"]),
+    ],
+)
+def test_a_half_configured_slack_names_the_missing_setting(environ, named):
+    with pytest.raises(ConfigError) as caught:
+        require_slack(load_settings(environ))
+    message = caught.value.message
+    assert "is set but not enough" in message
+    assert all(f"add {named[0]}" in message or name in message for name in named)
+    assert message.index(named[0]) < message.index(named[1])
+
+
+def test_the_digest_grace_time_the_settings_accept_is_one_the_scheduler_accepts():
+    """Whatever ``HUBPULSE_DIGEST_LATE_HOURS`` passes, APScheduler takes as a grace time."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    smallest = load_settings({"HUBPULSE_DIGEST_LATE_HOURS": "0.0003"})
+    scheduler = BackgroundScheduler()
+    scheduler.add_job(print, "interval", hours=1, misfire_grace_time=smallest.digest_late_seconds)
+    with pytest.raises(TypeError, match="misfire_grace_time must be either None or a positive"):
+        scheduler.add_job(print, "interval", hours=1, misfire_grace_time=0)
 
 
 def test_masked_settings_show_kind_and_length_only():
@@ -211,9 +241,21 @@ def test_config_check_prints_masked_configuration(tmp_path, monkeypatch):
     assert lines["HUBPULSE_REFRESH_HOURS"].split()[1:] == ["6", "(default)"]
     assert "Slack mode: Socket Mode, one workspace" in result.stdout
     assert "Database schema: empty" in result.stdout
-    assert result.stdout.rstrip().endswith("Configuration OK.")
+    assert result.stdout.rstrip().endswith("\nConfiguration OK.")
     assert BOT_TOKEN not in result.output
     assert APP_TOKEN not in result.output
+
+
+def test_config_check_does_not_call_a_config_serve_refuses_ok(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("HUBPULSE_DATABASE_URL", f"sqlite:///{tmp_path / 'hp.db'}")
+    result = CliRunner().invoke(main, ["config", "check"])
+    assert result.exit_code == 0, result.output
+    verdict = result.stdout.rstrip().splitlines()[-1]
+    assert verdict.startswith("Configuration OK for the CLI and the scheduler; hubpulse serve:")
+    assert "add SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)" in verdict
+    assert "\nConfiguration OK.\n" not in result.stdout
 
 
 def test_config_check_exits_2_with_one_line_per_problem(monkeypatch):

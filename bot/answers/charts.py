@@ -10,9 +10,10 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num, num2date
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
@@ -24,9 +25,16 @@ OTHER_COLOUR = "#7f7f7f"
 UNKNOWN_COLOUR = "#bcbcbc"
 MISSING_COLOUR = "#ffffff"
 MAX_COLUMNS = 4
-MAX_ROWS = 12
+MAX_ROWS = 8
+"""Boxes drawn per chain; a longer chain shows its root end and its model end, with a gap
+marker saying how many links are left out between them."""
 MARKED_POINTS = 30
 DPI = 110
+PREVIEW_INCHES = 3.3
+"""Width of a lineage diagram: about 360 px at ``DPI``, the width Slack previews an image at,
+so the preview is the image at full size (chains are stacked, never side by side)."""
+ILLUSTRATIVE = "Illustrative demo data: real names, invented figures"
+"""Drawn in every chart of demo data, so that a PNG saved or forwarded still says so."""
 
 
 @dataclass(frozen=True)
@@ -69,9 +77,34 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def share_over_time(title: str, series: Sequence[Series]) -> Chart:
-    """Lines of share (0..1) per snapshot, one per series."""
+ILLUSTRATIVE_STYLE: dict[str, Any] = {
+    "ha": "center",
+    "va": "top",
+    "fontsize": 7.5,
+    "style": "italic",
+    "color": "#b00020",
+}
+
+
+class MonthNamedFormatter(ConciseDateFormatter):
+    """``ConciseDateFormatter``, except that the first tick names its month and year
+    ("Jan 2025", or "5 Jan 2025" off the first of a month): on its own a concise axis can
+    start at "08" or "Feb" and leave the reader to find the year in a corner."""
+
+    def format_ticks(self, values: Sequence[float]) -> list[str]:
+        labels = list(super().format_ticks(values))
+        if labels:
+            first = num2date(values[0], tz=self._tz)
+            whole_month = first.day == 1 and (first.hour, first.minute) == (0, 0)
+            day = "" if whole_month else f"{first.day} "
+            labels[0] = f"{day}{first:%b %Y}"
+        return labels
+
+
+def share_figure(title: str, series: Sequence[Series], *, illustrative: bool) -> Figure:
+    """Lines of share (0..1) per snapshot, one per series (``share_over_time``'s figure)."""
     figure = Figure(figsize=(7, 3.4))
+    FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     for line in series:
         when = date2num([taken_at for taken_at, _ in line.points])
@@ -88,16 +121,26 @@ def share_over_time(title: str, series: Sequence[Series]) -> Chart:
         )
     locator = AutoDateLocator(maxticks=8)
     axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    axes.xaxis.set_major_formatter(MonthNamedFormatter(locator, show_offset=False))
     axes.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     axes.set_ylim(bottom=0)
     axes.set_title(title, fontsize=11)
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8, loc="best")
+    if illustrative:  # at the foot of the figure, under the axis labels
+        figure.text(0.5, 0.0, ILLUSTRATIVE, **ILLUSTRATIVE_STYLE)
+    return figure
+
+
+def share_over_time(title: str, series: Sequence[Series], *, illustrative: bool) -> Chart:
+    """Lines of share (0..1) per snapshot, one per series; ``illustrative`` for demo data."""
+    figure = share_figure(title, series, illustrative=illustrative)
     first = min(p[0] for s in series for p in s.points)
     last = max(p[0] for s in series for p in s.points)
     latest = ", ".join(f"{s.label} {s.points[-1][1] * 100:.1f}%" for s in series if s.points)
     alt = f"{title}: {latest} (from {first:%Y-%m-%d} to {last:%Y-%m-%d})"
+    if illustrative:
+        alt = f"{ILLUSTRATIVE}. {alt}"
     return Chart(_png(figure), title, alt[:1000])
 
 
@@ -112,43 +155,91 @@ def _box_label(node: Node) -> str:
     return f"{first}\n{second}"
 
 
-def lineage_diagram(title: str, columns: Sequence[Column]) -> Chart:
-    """Chains drawn root at the top, one column each, boxes coloured by country."""
-    shown = list(columns[:MAX_COLUMNS])
-    rows = max(min(len(c.nodes), MAX_ROWS) for c in shown) if shown else 1
-    footers = any(column.footer for column in shown)
-    figure = Figure(figsize=(3.3 * max(len(shown), 1), 0.75 * rows + 0.6))
+@dataclass(frozen=True)
+class Gap:
+    """Models of a long chain left out of the diagram: drawn as a marker, never as a link."""
+
+    models: int
+
+
+def shown_nodes(nodes: Sequence[Node], limit: int = MAX_ROWS) -> list[Node | Gap]:
+    """A chain as drawn: whole when it fits, else its root end, a ``Gap``, and its model end
+    (the model asked about always shows, with the link to its parent)."""
+    if len(nodes) <= limit:
+        return list(nodes)
+    head = (limit - 1) // 2
+    tail = limit - 1 - head
+    return [*nodes[:head], Gap(len(nodes) - head - tail), *nodes[-tail:]]
+
+
+def lineage_figure(title: str, columns: Sequence[Column], *, illustrative: bool) -> Figure:
+    """Chains drawn root at the top, one under the other, boxes coloured by country."""
+    chains = [(shown_nodes(column.nodes), column.footer) for column in columns[:MAX_COLUMNS]]
+    rows = sum(len(nodes) + (0.6 if footer else 0) for nodes, footer in chains)
+    rows += 0.5 * max(len(chains) - 1, 0)
+    figure = Figure(figsize=(PREVIEW_INCHES, 0.62 * max(rows, 1) + 0.5))
+    FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     axes.set_axis_off()
-    axes.set_xlim(-0.5, len(shown) - 0.5)
-    axes.set_ylim(-(rows - 1) - (0.9 if footers else 0.5), 0.5)
-    for x, column in enumerate(shown):
-        nodes = list(column.nodes)
-        if len(nodes) > MAX_ROWS:
-            nodes = [*nodes[: MAX_ROWS // 2], *nodes[-(MAX_ROWS // 2) + 1 :]]
-        for y, node in enumerate(nodes):
-            colour = MISSING_COLOUR if node.missing else country_colour(node.country)
+    axes.set_xlim(-0.5, 0.5)
+    top = bottom = 0.0
+    for nodes, footer in chains:
+        for index, item in enumerate(nodes):
+            y = top - index
+            if isinstance(item, Gap):
+                axes.text(
+                    0,
+                    y,
+                    f"⋮ {item.models} more {'model' if item.models == 1 else 'models'} not shown",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    style="italic",
+                    gid="gap",
+                )
+                continue
+            colour = MISSING_COLOUR if item.missing else country_colour(item.country)
             axes.text(
-                x,
-                -y,
-                _box_label(node),
+                0,
+                y,
+                _box_label(item),
                 ha="center",
                 va="center",
                 fontsize=7.5,
                 color="white" if colour in COUNTRY_COLOURS.values() else "black",
                 bbox={"boxstyle": "round,pad=0.4", "fc": colour, "ec": "#333333", "lw": 0.6},
+                gid=f"node:{item.model_id}",
             )
-            if y > 0:
+            if index > 0 and not isinstance(nodes[index - 1], Gap):
                 axes.annotate(
                     "",
-                    xy=(x, -y + 0.3),
-                    xytext=(x, -y + 0.7),
+                    xy=(0, y + 0.3),
+                    xytext=(0, y + 0.7),
                     arrowprops={"arrowstyle": "->", "color": "#333333", "lw": 0.8},
+                    gid=f"link:{nodes[index - 1].model_id}->{item.model_id}",  # type: ignore[union-attr]
                 )
-                if node.relation:
-                    axes.text(x + 0.04, -y + 0.5, node.relation, fontsize=6.5, va="center")
-        if column.footer:
-            axes.text(x, -len(nodes) + 0.35, column.footer, ha="center", fontsize=7, style="italic")
-    axes.set_title(title, fontsize=10)
-    described = "; ".join(" → ".join(n.model_id for n in c.nodes) for c in shown)
-    return Chart(_png(figure), title, f"{title}: {described}"[:1000])
+                if item.relation:
+                    axes.text(0.04, y + 0.5, item.relation, fontsize=6.5, va="center")
+        top -= len(nodes)
+        bottom = top + 0.6  # under the last box
+        if footer:
+            axes.text(0, top + 0.45, footer, ha="center", fontsize=7, style="italic")
+            bottom = top + 0.35
+            top -= 0.6
+        top -= 0.5
+    if illustrative:  # right under the chains, not at the foot of the figure
+        axes.text(0, bottom - 0.1, ILLUSTRATIVE, **ILLUSTRATIVE_STYLE)
+        bottom -= 0.45
+    axes.set_ylim(bottom - 0.1, 0.6)
+    axes.set_title(title, fontsize=8.5, wrap=True)
+    return figure
+
+
+def lineage_diagram(title: str, columns: Sequence[Column], *, illustrative: bool) -> Chart:
+    """``lineage_figure`` as a PNG; ``illustrative`` for demo data."""
+    figure = lineage_figure(title, columns, illustrative=illustrative)
+    described = "; ".join(" → ".join(n.model_id for n in c.nodes) for c in columns[:MAX_COLUMNS])
+    alt = f"{title}: {described}"
+    if illustrative:
+        alt = f"{ILLUSTRATIVE}. {alt}"
+    return Chart(_png(figure), title, alt[:1000])

@@ -36,6 +36,7 @@ from bot.model.aggregates import PUBLISHER
 from bot.store.channel_tables import alert_runs
 from bot.store.reader import Reader, Snapshot
 from bot.store.schema import snapshots
+from bot.store.snapshots import is_demo_source
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +214,7 @@ def payload(alert: ChannelAlert, snapshot: Snapshot, registry: Registry) -> dict
         targets=targets,
         moves=sorted(alert.moves, key=lambda m: m.target.label.lower()),
         snapshot=snapshot,
+        illustrative=is_demo_source(snapshot.source),
     )
     return {"text": message.text, "blocks": message.blocks}
 

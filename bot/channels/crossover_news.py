@@ -31,6 +31,7 @@ from bot.model.crossovers import (
     find_crossovers,
 )
 from bot.store.history import History, KeyWeek, WeekRow, imported_weeks
+from bot.store.snapshots import is_demo_source
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,11 @@ class CrossoverNews:
     known_at: datetime
     """When both of its weeks were in the history."""
     top: int = TOP
+
+    @property
+    def illustrative(self) -> bool:
+        """The crossover is between weeks of the bundled demo history."""
+        return is_demo_source(self.crossover.source)
 
     @property
     def subject(self) -> str:

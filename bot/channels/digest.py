@@ -27,6 +27,7 @@ from bot.core.registry import country_name
 from bot.model.aggregates import COUNTRY, LINEAGE, ORG, PUBLISHER
 from bot.model.crossovers import COUNTRIES as COUNTRY_CROSSOVERS
 from bot.store.reader import Reader, Snapshot
+from bot.store.snapshots import is_demo_source
 
 COUNTRIES = ("CN", "US")
 WEEK = timedelta(days=7)
@@ -90,6 +91,11 @@ class DigestContent:
     chart_weeks: int
     crossovers: tuple[CrossoverNews, ...] = ()
     more_crossovers: int = 0
+
+    @property
+    def illustrative(self) -> bool:
+        """The digest's snapshot is the bundled demo: invented figures, said so."""
+        return is_demo_source(self.snapshot.source)
 
     @property
     def crossover_sources(self) -> list[str]:
@@ -223,7 +229,12 @@ def payload(content: DigestContent, *, late_due: str | None = None) -> dict[str,
 
 def no_news_payload(snapshot: Snapshot, *, late_due: str | None = None) -> dict[str, Any]:
     """The message when nothing was crawled since the channel's last digest."""
-    message = render_message("digest_no_news.j2", snapshot=snapshot, late_due=late_due)
+    message = render_message(
+        "digest_no_news.j2",
+        snapshot=snapshot,
+        late_due=late_due,
+        illustrative=is_demo_source(snapshot.source),
+    )
     return {"text": message.text, "blocks": message.blocks}
 
 
@@ -274,4 +285,8 @@ def chart(reader: Reader, snapshot_id: int, weeks: int = CHART_WEEKS) -> Chart |
                     dashed=attribution == LINEAGE,
                 )
             )
-    return share_over_time(f"China vs US share of Hub downloads, last {len(points)} weeks", series)
+    return share_over_time(
+        f"China vs US share of Hub downloads, last {len(points)} weeks",
+        series,
+        illustrative=is_demo_source(snapshot.source),
+    )

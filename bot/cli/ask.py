@@ -8,6 +8,9 @@ from pathlib import Path
 import click
 
 from bot.cli.base import CliError, main, open_store, settings, user_errors
+from bot.cli.terminal import plain_text
+from bot.core.errors import UserError
+from bot.ingest.org_source import effective_registry
 from bot.store.reader import Reader
 from commands.base import Context
 from commands.dispatch import dispatch
@@ -26,18 +29,23 @@ from commands.dispatch import dispatch
 def ask(text: str, as_json: bool, chart_path: Path | None) -> None:
     """Answer a slash command from the local cache, as Slack would.
 
-    TEXT is the command line, e.g. "/share qwen" or "/lineage cogito".
+    TEXT is the command line, e.g. "/share qwen" or "/lineage cogito". The answer is printed
+    as plain text (links as "text (url)"); --json prints Slack's mrkdwn payload.
     """
-    engine = open_store(settings())
+    config = settings()
+    engine = open_store(config)
     try:
-        context = Context(Reader(engine), engine, want_chart=chart_path is not None)
+        registry = effective_registry(engine, config.orgs_file)
+        context = Context(Reader(engine, registry), engine, want_chart=chart_path is not None)
         answer = dispatch(text, context)
+    except UserError as exc:  # the same one line as in Slack, as plain text
+        raise CliError(plain_text(exc.message)) from None
     finally:
         engine.dispose()
     if as_json:
         click.echo(json.dumps(answer.payload(), indent=2, ensure_ascii=False))
     else:
-        click.echo(answer.text)
+        click.echo(plain_text(answer.text))
     if chart_path is None:
         return
     if answer.chart is None:

@@ -8,14 +8,21 @@ import click
 
 from bot.cli.base import USAGE_EXIT, main
 from bot.core.errors import ConfigError
-from bot.core.settings import SETTINGS, load_dotenv_file, load_settings, masked, slack_mode
+from bot.core.settings import (
+    SETTINGS,
+    load_dotenv_file,
+    load_settings,
+    masked,
+    slack_missing,
+    slack_mode,
+)
 from bot.store.engine import current_revision, database_problem, head_revision, make_engine
 
 SLACK_MODES = {
     "oauth": "HTTP, multi-workspace OAuth",
     "socket": "Socket Mode, one workspace",
     "http": "HTTP, one workspace",
-    None: "not configured (hubpulse serve will refuse to start)",
+    None: "not configured (hubpulse serve will refuse to start; see below)",
 }
 
 
@@ -62,4 +69,8 @@ def check_command() -> None:
             f"Database schema: {current or 'empty'}; this hubpulse's is {head} "
             "(`hubpulse db upgrade`, or serve and scheduler, will migrate it)"
         )
-    click.echo("Configuration OK.")
+    missing = slack_missing(config)
+    if missing is None:
+        click.echo("Configuration OK.")
+    else:
+        click.echo(f"Configuration OK for the CLI and the scheduler; hubpulse serve: {missing}.")

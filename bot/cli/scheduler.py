@@ -30,11 +30,14 @@ def scheduler_command() -> None:
     runner = start_scheduler(config, engine)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("hubpulse scheduler stopping (signal %d)", signum)
-        runner.stop()
+        # Only a flag here: the main thread stops the scheduler once ``wait()`` returns, so a
+        # second signal arriving during the shutdown cannot deadlock it.
+        runner.request_stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     state = "running the jobs" if runner.leading else "standing by (another process runs them)"
     click.echo(f"hubpulse scheduler started: {state}.")
     runner.wait()
+    log.info("hubpulse scheduler stopping")
+    runner.stop()

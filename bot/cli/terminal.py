@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 
 from huggingface_hub.utils import logging as hf_logging
 
+from bot.answers.mrkdwn import unescape
 from bot.core.logs import configure_logging
 from bot.core.settings import Settings
 
 OWN_LOGGERS = frozenset({"bot", "hubpulse"})
 log = logging.getLogger(__name__)
+
+SLACK_MARKUP = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+"""Slack's angle-bracket markup: ``<url|text>``, ``<url>``, ``<@U123>``, ``<#C123|name>``,
+``<!here>``. Text from users and the Hub is escaped (``&lt;``), so it never matches."""
+
+
+def _plain_markup(match: re.Match[str]) -> str:
+    target, label = match.group(1), match.group(2)
+    if target.startswith(("@", "#")):
+        return target[0] + label if label else target
+    if target.startswith("!"):
+        return label or "@" + target[1:].split("^", 1)[0]
+    if not label or label == target:
+        return target
+    return f"{label} ({target})"
+
+
+def plain_text(mrkdwn: str) -> str:
+    """A Slack mrkdwn answer for a terminal: links as ``text (url)``, mentions as ``@U123``,
+    and Slack's escapes undone (markup first: an unescaped ``<`` is the user's own text)."""
+    return unescape(SLACK_MARKUP.sub(_plain_markup, mrkdwn))
 
 
 class HeldBack(logging.Filter):

@@ -3,6 +3,7 @@ with a message that names what was expected (never the value itself, which may b
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -82,16 +83,34 @@ def whole(low: int, high: int) -> Parser:
     return parse
 
 
-def number(low: float, high: float, *, inclusive_low: bool = False) -> Parser:
+def number(low: float, high: float) -> Parser:
     def parse(value: str) -> float:
         try:
             number = float(value)
         except ValueError:
             number = float("nan")
-        above = number >= low if inclusive_low else number > low
-        if not (above and number <= high):
-            bound = "at least" if inclusive_low else "more than"
-            raise ValueError(f"must be a number {bound} {low:g} and at most {high:g}")
+        if not (number > low and number <= high):
+            raise ValueError(f"must be a number more than {low:g} and at most {high:g}")
+        return number
+
+    return parse
+
+
+def hours(high: float, *, at_least_seconds: int) -> Parser:
+    """A number of hours, up to ``high``, that is at least ``at_least_seconds`` whole seconds."""
+
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not (
+            math.isfinite(number) and int(number * 3600) >= at_least_seconds and number <= high
+        ):
+            raise ValueError(
+                f"must be a number of hours, at least {at_least_seconds} second(s) and at most "
+                f"{high:g} (the scheduler needs a positive grace time)"
+            )
         return number
 
     return parse

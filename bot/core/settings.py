@@ -25,6 +25,7 @@ from bot.core.setting_values import (
     database_url,
     hex,
     hf_token,
+    hours,
     http_url,
     number,
     slack_api_url,
@@ -42,6 +43,10 @@ SECRET_FIELDS = frozenset(
         "slack_client_secret",
     }
 )
+
+
+GRACE_MIN_SECONDS = 1
+"""APScheduler refuses a misfire grace time below one whole second."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,12 @@ class Settings:
     share_alert_pp: float
     port: int
     archive_repo: str
+    orgs_file: str | None = None
+
+    @property
+    def digest_late_seconds(self) -> int:
+        """``digest_late_hours`` as the scheduler's misfire grace time (whole seconds)."""
+        return int(self.digest_late_hours * 3600)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -192,7 +203,7 @@ SETTINGS = (
         "HUBPULSE_DIGEST_LATE_HOURS",
         "24",
         "A digest missed by less than this (service down) is still sent once, marked late",
-        number(0, 168, inclusive_low=True),
+        hours(168, at_least_seconds=GRACE_MIN_SECONDS),
     ),
     Setting(
         "share_alert_pp",
@@ -208,6 +219,13 @@ SETTINGS = (
         "hfmlsoc/hub_weekly_snapshots",
         "Weekly whole-Hub archive for `hubpulse backfill`: a dataset repo on HF_ENDPOINT, "
         "or a local directory of the same layout",
+    ),
+    Setting(
+        "orgs_file",
+        "HUBPULSE_ORGS_FILE",
+        None,
+        "Org registry file or http(s) URL (our CSV or the ATOM `hf_org,region,notes` format) "
+        "read at start, over the bundled registry",
     ),
 )
 
@@ -294,15 +312,33 @@ def slack_mode(settings: Settings) -> str | None:
     return None
 
 
+def slack_missing(settings: Settings) -> str | None:
+    """What ``serve`` still needs to talk to Slack, naming the missing variables; None when a
+    mode is complete."""
+    if slack_mode(settings) is not None:
+        return None
+    if settings.slack_bot_token:
+        return (
+            "SLACK_BOT_TOKEN is set but not enough: add SLACK_SIGNING_SECRET (HTTP mode) or "
+            "SLACK_APP_TOKEN (Socket Mode)"
+        )
+    if settings.slack_signing_secret:
+        return (
+            "SLACK_SIGNING_SECRET is set but not enough: add SLACK_BOT_TOKEN (HTTP mode, one "
+            "workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (multi-workspace OAuth)"
+        )
+    return (
+        "Slack is not configured: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or "
+        "with SLACK_SIGNING_SECRET (HTTP), or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and "
+        "SLACK_SIGNING_SECRET (multi-workspace OAuth)"
+    )
+
+
 def require_slack(settings: Settings) -> str:
     """The Slack mode, or ConfigError saying which variables ``serve`` still needs."""
     mode = slack_mode(settings)
     if mode is None:
-        raise ConfigError(
-            "Slack is not configured: set SLACK_BOT_TOKEN with SLACK_APP_TOKEN (Socket Mode) or "
-            "with SLACK_SIGNING_SECRET (HTTP), or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and "
-            "SLACK_SIGNING_SECRET (multi-workspace OAuth)."
-        )
+        raise ConfigError(f"{slack_missing(settings)}.")
     return mode
 
 

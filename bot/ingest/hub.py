@@ -13,7 +13,10 @@ Failures, and who handles them:
   504, timeouts and network errors 5 times, waiting 1, 2, 4, 8, 8 s, or on a 429 the
   ``RateLimit`` reset (else ``Retry-After``) plus one second. We rely on it.
 * A fetch by id is a single request in huggingface_hub (``model_info`` does not retry), so
-  :func:`model_by_id` retries it by the same rule (:class:`Backoff`).
+  :func:`model_by_id` retries it by the same rule (:class:`Backoff`). Not with ``http_backoff``
+  itself: it sleeps through its own module's ``time.sleep`` and warns on every retry, while
+  ``Backoff``'s waits can be recorded (tests, the scheduler tests' world) and its retries log
+  at INFO (the refresh CLI shows one line for a Hub that fails for good).
 * huggingface_hub's shared session has no timeout, and ``paginate`` passes none, so
   :func:`connect` installs a session whose requests time out (:data:`REQUEST_TIMEOUT`): a
   stalled connection becomes a retried timeout instead of a refresh that hangs forever.
@@ -48,7 +51,6 @@ from huggingface_hub.utils import (
     paginate,
     parse_ratelimit_headers,
 )
-from huggingface_hub.utils._http import default_client_factory  # no public alias
 
 from bot.core.errors import RefreshError
 
@@ -143,14 +145,26 @@ def _bound_timeout(request: httpx2.Request) -> None:
         request.extensions["timeout"] = REQUEST_TIMEOUT.as_dict()
 
 
-def _client_with_timeout() -> httpx2.Client:
-    client = default_client_factory()
-    hooks = client.event_hooks
-    client.event_hooks = {
-        "request": [*hooks["request"], _bound_timeout],
-        "response": list(hooks["response"]),
-    }
-    return client
+def _factory_with_timeout(default: httpx2.Client) -> Callable[[], httpx2.Client]:
+    """A client factory like huggingface_hub's own (its hooks: offline mode, request ids,
+    debug logs; its redirects), taken from a session it built, plus a default timeout.
+
+    huggingface_hub has no public name for its default factory, so its settings are read
+    from the public session rather than imported from its private module.
+    """
+    hooks = default.event_hooks
+    request_hooks = [*hooks["request"], _bound_timeout]
+    response_hooks = list(hooks["response"])
+    follow = default.follow_redirects
+
+    def factory() -> httpx2.Client:
+        return httpx2.Client(
+            event_hooks={"request": request_hooks, "response": response_hooks},
+            follow_redirects=follow,
+            timeout=None,  # requests without a timeout get REQUEST_TIMEOUT (_bound_timeout)
+        )
+
+    return factory
 
 
 def connect(endpoint: str, token: str | None) -> HfApi:
@@ -164,7 +178,7 @@ def connect(endpoint: str, token: str | None) -> HfApi:
 @cache
 def _install_session() -> None:
     """Once per process: replacing the factory closes the session in use."""
-    set_client_factory(_client_with_timeout)
+    set_client_factory(_factory_with_timeout(get_session()))
 
 
 def check_reachable(api: HfApi) -> None:

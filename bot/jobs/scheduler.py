@@ -2,7 +2,8 @@
 
 Jobs, each with a stable id:
 
-* ``refresh``: a Hub refresh every ``HUBPULSE_REFRESH_HOURS`` hours, then the alerts it brings;
+* ``refresh``: a Hub refresh every ``HUBPULSE_REFRESH_HOURS`` hours, then the alerts it brings
+  (at once when the store holds no snapshot, a stale one, or only the bundled demo);
 * ``digest:<team>:<channel>``: one per enabled digest, a cron trigger on the channel's weekday
   name (never a number: APScheduler 3 counts Monday as 0), time and timezone; a run missed by
   less than ``HUBPULSE_DIGEST_LATE_HOURS`` (the service was down) still runs once (coalesced),
@@ -46,6 +47,7 @@ from bot.jobs.leader import LeaderLock, leader_lock
 from bot.jobs.runtime import Runtime, from_settings
 from bot.store.channel_tables import scheduler_jobs
 from bot.store.engine import make_engine
+from bot.store.snapshots import is_demo_source
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,8 @@ ARCHIVE_HOURS = 12
 """How often the weekly archive is asked for weeks not imported yet."""
 SYNC_SECONDS = 60
 LEADER_CHECK_SECONDS = 15.0
+WAIT_SLICE_SECONDS = 0.2
+"""How often ``SchedulerRunner.wait`` looks at the flag a signal handler sets."""
 WORKERS = 4
 
 
@@ -126,7 +130,12 @@ def ensure_jobs(
     name = f"refresh every {hours} h, then alerts"
     latest = rt.reader.latest_or_none()
     now = rt.clock.now()
-    stale = latest is None or now - latest.taken_at >= timedelta(hours=hours)
+    # Only the bundled demo (``make demo``) in the store: real data at once, not hours later.
+    stale = (
+        latest is None
+        or is_demo_source(latest.source)
+        or now - latest.taken_at >= timedelta(hours=hours)
+    )
     if not _keep(scheduler, REFRESH_JOB, name):
         first = now if stale or latest is None else latest.taken_at + timedelta(hours=hours)
         scheduler.add_job(
@@ -138,7 +147,7 @@ def ensure_jobs(
             next_run_time=first,
             misfire_grace_time=hours * 3600,
         )
-    elif stale:  # back after a long stop: refresh now rather than at the next interval
+    elif stale:  # back after a long stop, or demo data only: refresh now
         scheduler.modify_job(REFRESH_JOB, next_run_time=now)
     archive_name = f"import new archive weeks every {ARCHIVE_HOURS} h, then alerts"
     empty_history = not rt.reader.weeks.weeks()
@@ -186,7 +195,7 @@ class SyncResult:
 
 def sync_digest_jobs(scheduler: BackgroundScheduler, rt: Runtime) -> SyncResult:
     """One job per enabled digest; changed schedules replaced, turned-off digests removed."""
-    grace = int(rt.settings.digest_late_hours * 3600)
+    grace = rt.settings.digest_late_seconds
     wanted = {digest_job_id(c.channel): c for c in digest_schedule.scheduled(rt.engine)}
     existing = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(DIGEST_PREFIX)}
     added = replaced = 0
@@ -253,6 +262,9 @@ class SchedulerRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._tick_lock = threading.Lock()
+        self._requested = False
+        self._stopping = threading.Lock()
+        self._stopped = False
 
     @property
     def leading(self) -> bool:
@@ -334,17 +346,36 @@ class SchedulerRunner:
         except Exception:
             log.exception("scheduler leader check failed; retrying in %s s", self.check_seconds)
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until ``stop()``; True once stopped."""
-        return self._stop.wait(timeout)
+    def wait(self) -> None:
+        """Block until ``request_stop()`` or ``stop()``."""
+        while not self._requested and not self._stop.wait(WAIT_SLICE_SECONDS):
+            pass
+
+    def request_stop(self) -> None:
+        """Make ``wait()`` return. Safe from a signal handler however many signals arrive: it
+        only sets a flag. (A handler must take no lock: one that sets a ``threading.Event``
+        deadlocks when it interrupts the main thread inside that event's own lock.)"""
+        self._requested = True
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=self.check_seconds + 5)
-        with self._tick_lock:
-            self._stop_scheduler()
-            self.lock.release()
+        """Stop leading and release the lock, from the thread that waited (not from a signal
+        handler: see ``request_stop``). Idempotent; a call made while another is under way
+        returns at once."""
+        self._requested = True
+        if not self._stopping.acquire(blocking=False):
+            return
+        try:
+            if self._stopped:
+                return
+            self._stop.set()
+            if self._thread is not None and self._thread is not threading.current_thread():
+                self._thread.join(timeout=self.check_seconds + 5)
+            with self._tick_lock:
+                self._stop_scheduler()
+                self.lock.release()
+            self._stopped = True
+        finally:
+            self._stopping.release()
 
 
 def start_scheduler(

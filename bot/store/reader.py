@@ -354,6 +354,19 @@ class Reader:
             ).all()
         return [(row.parent, row.relation) for row in rows]
 
+    def children_by_relation(self, snapshot_id: int, model_id: str) -> dict[str, int]:
+        """How many models of the snapshot declare ``model_id`` as a direct parent, by the
+        relation they declare (the Hub's ``base_model:<relation>:<id>`` tags)."""
+        e, st = schema.lineage_edges, schema.model_stats
+        query = (
+            select(e.c.relation, func.count())
+            .join(st, (st.c.model_id == e.c.child) & (st.c.snapshot_id == snapshot_id))
+            .where(e.c.parent == model_id)
+            .group_by(e.c.relation)
+        )
+        with self._connect() as c:
+            return {relation: int(count) for relation, count in c.execute(query)}
+
     def lineage_stat(self, snapshot_id: int, model_id: str) -> LineageStat | None:
         row = self._model_row(schema.lineage_stats, snapshot_id, model_id)
         return _lineage_stat(row) if row else None
