@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from bot.answers.message import Answer
 from bot.answers.mrkdwn import echo, escape, inline
-from bot.answers.names import CountryName, ModelName, OrgName, resolve
+from bot.answers.names import CountryName, GroupName, ModelName, OrgName, RegionName, resolve
 from bot.answers.render import as_of, render_message
 from bot.core.errors import UserError
 from bot.core.registry import UNKNOWN_COUNTRY, country_name
@@ -143,9 +143,14 @@ def _scope(reader: Reader, snapshot_id: int, name: str) -> Scope:
     registry = reader.registry
     if not name:
         return Scope("registered orgs", [org.org for org in registry])
-    resolved = resolve(name, reader, snapshot_id)
+    resolved = resolve(name, reader, snapshot_id, groups=True)
     if isinstance(resolved, ModelName):
         raise usage_error(COMMAND, "`/releases` takes an org or a country, not a model.")
+    if isinstance(resolved, RegionName):
+        authors = [org.org for org in registry.in_region(resolved.region)]
+        return Scope(f"{resolved.name} (registered orgs)", authors, country=resolved.name)
+    if isinstance(resolved, GroupName):
+        return Scope(resolved.label, [org.org for org in resolved.orgs])
     if isinstance(resolved, CountryName):
         if resolved.code == UNKNOWN_COUNTRY:
             raise usage_error(COMMAND, "Releases are followed for registered orgs only.")
@@ -344,7 +349,7 @@ def run(text: str, context: Context) -> Answer:
 COMMAND = Command(
     name="/releases",
     summary="New models of registered orgs in the last days, or counted by month over a period.",
-    usage="/releases [org | country] [days | period] [all]",
+    usage="/releases [org | country | region] [days | period] [all]",
     examples=(
         "/releases",
         "/releases deepseek",
@@ -352,6 +357,7 @@ COMMAND = Command(
         "/releases qwen all",
         "/releases baidu 2025",
         "/releases cn since 2025-01",
+        "/releases eu 2025",
     ),
     run=run,
     details=(
@@ -362,6 +368,8 @@ COMMAND = Command(
         "from the archived weekly snapshots of the whole Hub (quantizations included; a week "
         "spanning two months counts in the month holding most of its days), with the months "
         "with none and the first and latest releases. Counts cover registered orgs' own repos: "
-        "a country is the sum of its registered orgs; a family's fine-tunes are not counted."
+        "a country or a region (`eu`, `other`, `unknown`) is the sum of its registered orgs, "
+        "and so is a name that stands for several orgs (`阿里巴巴`); a family's fine-tunes are "
+        "not counted."
     ),
 )

@@ -8,6 +8,12 @@ leads. Answers name the weeks, the archive, the method and the attribution.
 Head to head compares families (lineage attribution, org level) when either side is an org,
 and publishers when both are countries; ``publisher`` or ``lineage`` at the end says otherwise.
 The other attribution follows, unless its figures are the same.
+
+A region (``eu``) is the sum of its countries' rows in each week, and a name that stands for
+several orgs (``阿里巴巴``) the sum of its orgs' rows: own repos by publisher, families by
+lineage (families by root are disjoint, so theirs add up). The words are those of the live
+``/share``: the unregistered authors are a line of their own, never lumped with the registered
+orgs of other countries.
 """
 
 from __future__ import annotations
@@ -20,11 +26,25 @@ from datetime import UTC, date, datetime, time
 from bot.answers.charts import Series, country_colour, share_over_time
 from bot.answers.message import Answer, Chart
 from bot.answers.mrkdwn import echo, escape, inline
-from bot.answers.names import CountryName, ModelName, OrgName, resolve
+from bot.answers.names import (
+    CountryName,
+    GroupName,
+    ModelName,
+    OrgName,
+    RegionName,
+    resolve,
+)
 from bot.answers.render import render_message
 from bot.core.errors import UserError
-from bot.core.registry import UNKNOWN_COUNTRY, country_name
-from bot.model.aggregates import ATTRIBUTIONS, COUNTRY, LINEAGE, ORG, PUBLISHER
+from bot.core.registry import (
+    COUNTRY_NAMES,
+    REGION_NAMES,
+    REGION_ONLY,
+    UNKNOWN_COUNTRY,
+    country_name,
+    region_of,
+)
+from bot.model.aggregates import ATTRIBUTIONS, COUNTRY, LINEAGE, ORG, ORG_ROWS_KEPT, PUBLISHER
 from bot.model.leads import Lead, Point, compare
 from bot.model.period_shares import (
     ALL_TIME,
@@ -41,6 +61,8 @@ from bot.model.periods import Period, split_period
 from bot.store.history import History, KeyWeek, WeekRow
 from bot.store.reader import Reader
 from bot.store.snapshots import is_demo_source
+from commands.share_groups import GROUP_LABEL_ORGS
+from commands.share_scopes import is_country
 
 MAIN_COUNTRIES = ("CN", "US")
 TOP_ORGS = 5
@@ -57,25 +79,59 @@ EXPLAIN = {
     PUBLISHER: "each model counts for the org that uploaded it",
     LINEAGE: "each model counts for the org of its root base model",
 }
+UNREGISTERED = "Unregistered authors"
+REGION_PHRASES = {
+    "eu": "the European Union",
+    "other": "other countries",
+    "unknown": "orgs of no single country",
+}
+"""Each region as people call it mid-sentence (its name heads an answer)."""
+LOWER_PHRASES = frozenset({UNREGISTERED.lower(), *REGION_PHRASES.values()})
+"""Labels that start a sentence with a capital letter (org ids never do)."""
 NO_HISTORY = (
     "There is no whole-Hub history yet: `hubpulse backfill` imports the public weekly "
     "archive (two years in one command)."
 )
 
 
+ORG_KIND, GROUP, COUNTRY_KIND, REGION = "org", "group", "country", "region"
+
+
 @dataclass(frozen=True)
 class Target:
-    """An org (its own repos or its family) or a country, as the history keys it."""
+    """What an answer is about, as the history keys it: an org (its own repos or its family),
+    a group of orgs one name stands for, a country (or the unregistered authors, ``ZZ``), or a
+    region; a group or a region is the sum of its ``members``' rows."""
 
     level: str
     key: str
     name: str
     country: str
     registered: bool = True
+    kind: str = ORG_KIND
+    members: tuple[str, ...] = ()
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The history's keys summed for this target."""
+        return self.members or (self.key,)
+
+    @property
+    def plural(self) -> bool:
+        """Whether its label takes a plural verb ("the alibaba families lead")."""
+        if self.kind == REGION:
+            return self.key in ("other", "unknown")
+        return self.kind == GROUP or self.key == UNKNOWN_COUNTRY
 
     def label(self, attribution: str) -> str:
         """As people call it mid-sentence: "the Alibaba Qwen family", "the United States"."""
+        if self.kind == REGION:
+            return REGION_PHRASES.get(self.key, self.name)
+        if self.kind == GROUP:
+            return f"the {self.name} {'families' if attribution == LINEAGE else 'orgs'}"
         if self.level == COUNTRY:
+            if self.key == UNKNOWN_COUNTRY:
+                return UNREGISTERED.lower()
             return f"the {self.name}" if self.name.startswith("United ") else self.name
         return f"the {self.name} family" if attribution == LINEAGE else self.name
 
@@ -128,10 +184,18 @@ def _target(
 ) -> Target:
     text = " ".join(words)
     try:
-        name = resolve(text, reader, _snapshot_id(reader) if snapshot_id is None else snapshot_id)
+        name = resolve(
+            text,
+            reader,
+            _snapshot_id(reader) if snapshot_id is None else snapshot_id,
+            groups=True,
+        )
     except UserError:
         misplaced_period(words, versus)
-        raise
+        archived = _archived_author(reader, words)
+        if archived is None:
+            raise
+        return archived
     if isinstance(name, ModelName):
         if versus:
             raise UserError(
@@ -144,9 +208,49 @@ def _target(
         )
     if isinstance(name, OrgName):
         return Target(ORG, name.org, name.display_name, name.country_name, name.registered)
+    if isinstance(name, GroupName):
+        orgs = tuple(org.org for org in name.orgs)
+        return Target(ORG, name.label, name.label, "", kind=GROUP, members=orgs)
+    if isinstance(name, RegionName):
+        countries = tuple(code for code in COUNTRY_NAMES if region_of(code) == name.region)
+        return Target(COUNTRY, name.region, name.name, "", kind=REGION, members=countries)
     assert isinstance(name, CountryName)
-    label = "Other/unknown" if name.code == UNKNOWN_COUNTRY else name.name
-    return Target(COUNTRY, name.code, label, label)
+    label = UNREGISTERED if name.code == UNKNOWN_COUNTRY else name.name
+    return Target(COUNTRY, name.code, label, label, kind=COUNTRY_KIND)
+
+
+def _archived_author(reader: Reader, words: Sequence[str]) -> Target | None:
+    """An author only the archived weeks name: not in the registry, in no live snapshot."""
+    if len(words) != 1 or "/" in words[0]:
+        return None
+    key = reader.weeks.org_named(words[0])
+    if key is None:
+        return None
+    return Target(ORG, key, key, country_name(reader.registry.country_of(key)), registered=False)
+
+
+def _held(figures: PeriodReader, target: Target) -> None:
+    """Refuse a period for an unregistered org that a week it needs has no row of: the
+    archive keeps such an org only in the weeks it ranks among the top orgs, so its figures
+    there are not known (counting them 0 would make up its growth)."""
+    if target.level != ORG or target.registered:
+        return
+    missing = figures.absent(target.key)
+    if not missing:
+        return
+    held = _weeks_holding(figures.history, target)
+    where = f"the weeks it has figures in run from {held}" if held else "no week has figures for it"
+    raise UserError(
+        f"{echo(target.key)} is not in the org registry, and the archive keeps an unregistered "
+        f"author only in the weeks it ranks among the top {ORG_ROWS_KEPT} orgs: the week of "
+        f"{_day(missing[0])} that {figures.span.period.label} needs has none ({where})."
+    )
+
+
+def _weeks_holding(history: History, target: Target) -> str | None:
+    found = history.attributions(target.level, target.key).values()
+    days = sorted({day for by_day in found for day in by_day})
+    return f"{_day(days[0])} to {_day(days[-1])}" if days else None
 
 
 def check_last_word(words: Sequence[str]) -> None:
@@ -185,8 +289,8 @@ class Basis:
 
     span: Span[WeekRow]
     total: float
-    unattributed: dict[str, float]
-    """Share of the period's downloads of other/unknown, by attribution."""
+    unregistered: dict[str, float]
+    """Share of the period's downloads that sits with unregistered authors, by attribution."""
     lost: float
     latest: date
     """The history's latest week (the period may run past it)."""
@@ -202,7 +306,7 @@ class Basis:
 
 class PeriodReader:
     """The figures of one span, read on the answer's connection. The country level (a few
-    dozen keys a week) is read whole, once per attribution; orgs only by key."""
+    dozen keys a week) is read whole, both attributions at once; orgs only by key."""
 
     def __init__(self, history: History, span: Span[WeekRow]) -> None:
         self.history = history
@@ -215,26 +319,44 @@ class PeriodReader:
     ) -> dict[str, PeriodShare]:
         """Shares of ``keys``, or of every key of the level."""
         if level == COUNTRY:
-            if attribution not in self._countries:
-                self._countries[attribution] = self.history.at(self.ids, attribution, COUNTRY)
+            if not self._countries:
+                self._countries = self.history.countries(self.ids)
             figures = self._countries[attribution]
         else:
             figures = self.history.at(self.ids, attribution, level, keys)
         wanted = list(keys) if keys is not None else level_keys(self.span, figures)
         return period_shares(self.span, figures, wanted)
 
+    def of(self, attribution: str, target: Target) -> PeriodShare:
+        """A target's downloads in the period: its keys summed (downloads add up over keys
+        week by week, so the sum's growth is the sum of their growths)."""
+        found = self.shares(attribution, target.level, target.keys).values()
+        return PeriodShare(target.key, sum(s.downloads for s in found), sum(s.share for s in found))
+
+    def absent(self, org: str) -> list[date]:
+        """The weeks read that have no row of ``org`` in either attribution and may have cut
+        it: a week with fewer org rows than ``ORG_ROWS_KEPT`` kept every org, so there it has
+        no downloads."""
+        held: set[date] = set()
+        for attribution in ATTRIBUTIONS:
+            held.update(self.history.at(self.ids, attribution, ORG, [org]))
+        missing = [week for week in self.span.needed if week.day not in held]
+        rows = self.history.org_rows([week.id for week in missing])
+        return [week.day for week in missing if rows.get(week.id, 0) >= ORG_ROWS_KEPT]
+
     def basis(self, reader: Reader, weeks: list[WeekRow]) -> Basis:
-        unattributed = {
+        unregistered = {
             attribution: self.shares(attribution, COUNTRY, [UNKNOWN_COUNTRY])[UNKNOWN_COUNTRY].share
             for attribution in ATTRIBUTIONS
         }
-        growth = {day for run in self.span.runs if run.growth for day in (run.first, run.last)}
-        ends = [week.id for week in self.span.weeks if week.day in growth]
-        gone = 0.0
-        if ends:
-            orgs = self.history.at(ends, PUBLISHER, ORG)
-            gone = lost(self.span, orgs, lambda key: reader.registry.get(key) is not None)
-        return Basis(self.span, total_downloads(self.span), unattributed, gone, weeks[-1].day)
+        ids = {week.day: week.id for week in self.span.weeks}
+        falls = {
+            (run.first, run.last): self.history.fall(ids[run.first], ids[run.last])
+            for run in self.span.runs
+            if run.growth
+        }
+        gone = lost(self.span, falls, lambda key: reader.registry.get(key) is not None)
+        return Basis(self.span, total_downloads(self.span), unregistered, gone, weeks[-1].day)
 
 
 def period_share(reader: Reader, words: Sequence[str], period: Period) -> Answer:
@@ -243,6 +365,8 @@ def period_share(reader: Reader, words: Sequence[str], period: Period) -> Answer
     history = reader.weeks
     weeks = _weeks(history)
     figures = PeriodReader(history, _span(weeks, period))
+    if target is not None:
+        _held(figures, target)
     common = {"period": period, "basis": figures.basis(reader, weeks)}
     if target is None:
         views = [
@@ -254,45 +378,104 @@ def period_share(reader: Reader, words: Sequence[str], period: Period) -> Answer
             for attribution in ATTRIBUTIONS
         ]
         return render_message("share_period_overview.j2", views=views, **common)
-    standing = {
-        attribution: figures.shares(attribution, target.level, [target.key])[target.key]
-        for attribution in ATTRIBUTIONS
-    }
+    standing = {attribution: figures.of(attribution, target) for attribution in ATTRIBUTIONS}
+    if target.kind == GROUP:
+        orgs = _top_orgs(reader, figures, list(target.members))
+        return render_message(
+            "share_period_group.j2", target=target, standing=standing, orgs=orgs, **common
+        )
+    if target.kind == REGION:
+        return _region(reader, figures, target, standing, common)
     if target.level == ORG:
         return render_message("share_period_org.j2", target=target, standing=standing, **common)
-    orgs: list[tuple[str, str, PeriodShare]] = []
-    keys = [org.org for org in reader.registry if org.country == target.key]
-    if keys and target.key != UNKNOWN_COUNTRY:
-        top = ranked(figures.shares(PUBLISHER, ORG, keys))
-        for found in [s for s in top if s.downloads > 0][:TOP_ORGS]:
-            org = reader.registry.get(found.key)
-            orgs.append((found.key, org.display_name if org else found.key, found))
+    orgs = []
+    if target.key != UNKNOWN_COUNTRY:
+        keys = [org.org for org in reader.registry if org.country == target.key]
+        orgs = _top_orgs(reader, figures, keys)
     return render_message(
         "share_period_country.j2", target=target, standing=standing, orgs=orgs, **common
     )
 
 
+def _top_orgs(
+    reader: Reader, figures: PeriodReader, keys: list[str]
+) -> list[tuple[str, str, PeriodShare]]:
+    """The largest of some registered orgs by their own repos' downloads in the period."""
+    found = []
+    for share in [s for s in ranked(figures.shares(PUBLISHER, ORG, keys)) if s.downloads > 0]:
+        org = reader.registry.get(share.key)
+        found.append((share.key, org.display_name if org else share.key, share))
+    return found[:TOP_ORGS]
+
+
+def _region(
+    reader: Reader,
+    figures: PeriodReader,
+    target: Target,
+    standing: dict[str, PeriodShare],
+    common: dict[str, object],
+) -> Answer:
+    """A region: its countries summed, its rank among regions, its countries and top orgs."""
+    countries = {attribution: figures.shares(attribution, COUNTRY) for attribution in ATTRIBUTIONS}
+    ranks = {
+        attribution: _region_rank(countries[attribution], target.key)
+        for attribution in ATTRIBUTIONS
+    }
+    own = [
+        (country_name(share.key), share)
+        for share in ranked(countries[PUBLISHER])
+        if is_country(share.key) and share.key in target.members and share.downloads > 0
+    ]
+    keys = [org.org for org in reader.registry.in_region(target.key)]
+    return render_message(
+        "share_period_region.j2",
+        target=target,
+        standing=standing,
+        ranks=ranks,
+        countries=own[:TOP_ORGS],
+        orgs=_top_orgs(reader, figures, keys),
+        **common,
+    )
+
+
+def _region_rank(countries: dict[str, PeriodShare], region: str) -> int:
+    """1 + the regions with more downloads in the period (ties by the regions' declared
+    order), as ``commands.share_scopes.region_rank`` ranks a snapshot's."""
+    downloads: dict[str, float] = dict.fromkeys(REGION_NAMES, 0.0)
+    for share in countries.values():
+        found = region_of(share.key)
+        if found is not None:
+            downloads[found] += share.downloads
+    order = list(REGION_NAMES)
+
+    def place(name: str) -> tuple[float, int]:
+        return (-downloads[name], order.index(name))
+
+    return 1 + sum(1 for other in order if place(other) < place(region))
+
+
 def _country_lines(shares: dict[str, PeriodShare]) -> list[Line]:
-    """CN, US, the next largest country, then everything else with other/unknown."""
+    """CN, US, the next largest country, the registered orgs of every other country, then the
+    unregistered authors: each label stands for one figure, as in the live overview."""
     ordered = ranked(shares)
     picked = list(MAIN_COUNTRIES)
-    picked += [s.key for s in ordered if s.key not in (*MAIN_COUNTRIES, UNKNOWN_COUNTRY)][:1]
+    picked += [s.key for s in ordered if is_country(s.key) and s.key not in MAIN_COUNTRIES][:1]
     empty = PeriodShare("", 0.0, 0.0)
     lines = [
         Line(country_name(key), shares.get(key, empty).share, shares.get(key, empty).downloads)
         for key in picked
     ]
-    rest = [s for s in ordered if s.key not in picked]
-    countries = sum(1 for s in rest if s.key != UNKNOWN_COUNTRY)
-    more = f" and {countries} more {'country' if countries == 1 else 'countries'}"
-    note = "unregistered orgs" + (more if countries else "")
+    rest = [s for s in ordered if s.key not in picked and s.key != UNKNOWN_COUNTRY and s.downloads]
+    if rest:
+        count = sum(1 for s in rest if is_country(s.key))
+        label = f"{count} more {'country' if count == 1 else 'countries'}" if count else "Others"
+        note = "registered orgs"
+        if any(s.key in REGION_ONLY for s in rest):
+            note += ", some with their region only"
+        lines.append(Line(label, sum(s.share for s in rest), sum(s.downloads for s in rest), note))
+    unregistered = shares.get(UNKNOWN_COUNTRY, empty)
     lines.append(
-        Line(
-            "Other/unknown",
-            sum(s.share for s in rest),
-            sum(s.downloads for s in rest),
-            note,
-        )
+        Line(UNREGISTERED, unregistered.share, unregistered.downloads, "not in the org registry")
     )
     return lines
 
@@ -350,7 +533,7 @@ def parse_versus(words: Sequence[str], reader: Reader) -> Versus:
         )
     snapshot_id = _snapshot_id(reader)
     first, second = (_target(reader, side, versus=True, snapshot_id=snapshot_id) for side in sides)
-    if (first.level, first.key) == (second.level, second.key):
+    if (first.level, first.keys) == (second.level, second.keys):
         raise UserError(
             f"Both sides are {escape(first.label(LINEAGE))}: name two different targets."
         )
@@ -376,6 +559,8 @@ class View:
     same: bool
     """Its figures are the first view's: the answer says so in one line."""
     period: tuple[PeriodShare, PeriodShare] | None
+    plural: tuple[bool, bool] = (False, False)
+    """Whether each side's label takes a plural verb."""
 
     @property
     def subjects(self) -> tuple[str, str]:
@@ -396,20 +581,32 @@ def versus(reader: Reader, words: Sequence[str], want_chart: bool) -> Answer:
     primary = asked.attribution or (
         LINEAGE if ORG in (asked.first.level, asked.second.level) else PUBLISHER
     )
+    series = [
+        history.summed(side.level, side.members)
+        if side.members
+        else history.attributions(side.level, side.key)
+        for side in sides
+    ]
+    for side, found in zip(sides, series, strict=True):
+        if side.level == ORG and not side.registered and not any(found.values()):
+            raise UserError(
+                f"{echo(side.key)} is not in the org registry, and no archived week has "
+                "figures for it: the archive keeps an unregistered author only in the weeks "
+                f"it ranks among the top {ORG_ROWS_KEPT} orgs."
+            )
     span = _span(weeks, period) if period is not None else None
     shown = _in_view(weeks, span)
     period_reader = PeriodReader(history, span) if span is not None else None
     views: list[View] = []
     figures: dict[str, Figures] = {}
     for attribution in (primary, *(a for a in ATTRIBUTIONS if a != primary)):
-        figures[attribution] = _figures(history, attribution, sides, shown)
+        figures[attribution] = _figures(series[0][attribution], series[1][attribution], shown)
         shares = None
         if period_reader is not None:
-            first, second = (
-                period_reader.shares(attribution, side.level, [side.key])[side.key]
-                for side in sides
+            shares = (
+                period_reader.of(attribution, sides[0]),
+                period_reader.of(attribution, sides[1]),
             )
-            shares = (first, second)
         views.append(
             View(
                 attribution,
@@ -421,6 +618,7 @@ def versus(reader: Reader, words: Sequence[str], want_chart: bool) -> Answer:
                 ],
                 same=bool(views) and same_figures(figures[primary], figures[attribution]),
                 period=shares,
+                plural=(asked.first.plural, asked.second.plural),
             )
         )
     answer = render_message(
@@ -449,19 +647,10 @@ def _in_view(weeks: list[WeekRow], span: Span[WeekRow] | None) -> list[WeekRow]:
 
 
 def _figures(
-    history: History, attribution: str, sides: tuple[Target, Target], weeks: list[WeekRow]
+    first: dict[date, KeyWeek], second: dict[date, KeyWeek], weeks: list[WeekRow]
 ) -> Figures:
     """Each week's figures of both sides (None where a side has no row that week)."""
-    # One key a query: PostgreSQL then finds each row by the whole primary key, where a list
-    # of keys can make it scan every org of every week.
-    first, second = (history.series(attribution, side.level, [side.key]) for side in sides)
-    return {
-        week.day: (
-            first.get(week.day, {}).get(sides[0].key),
-            second.get(week.day, {}).get(sides[1].key),
-        )
-        for week in weeks
-    }
+    return {week.day: (first.get(week.day), second.get(week.day)) for week in weeks}
 
 
 def _value(row: KeyWeek | None, measure: str) -> float:
@@ -494,7 +683,11 @@ def same_figures(first: Figures, second: Figures) -> bool:
 
 
 def _capital(label: str) -> str:
-    return "The" + label[3:] if label.startswith("the ") else label
+    """A label at the start of a sentence: "The United States", "Unregistered authors"; an
+    org's id keeps its case."""
+    if label.startswith("the ") or label in LOWER_PHRASES:
+        return label[:1].upper() + label[1:]
+    return label
 
 
 def _versus_chart(
@@ -508,17 +701,32 @@ def _versus_chart(
     ]
     if colours[0] == colours[1]:
         colours = ["C0", "C1"]
+    labels = [
+        _chart_label(side, subject) for side, subject in zip(sides, view.subjects, strict=True)
+    ]
     lines: list[Series] = []
     for measure, dashed in ((THIRTY_DAY, False), (ALL_TIME_MEASURE, True)):
         points = _points(weeks, figures, measure)
         if len(points) < 2:
             continue
-        for index, label in enumerate(view.subjects):
+        for index, label in enumerate(labels):
             values = [
                 (datetime.combine(p.day, time(), UTC), (p.first, p.second)[index]) for p in points
             ]
             lines.append(Series(f"{label} ({measure})", values, colours[index], dashed))
     if not lines:
         return None
-    title = f"{view.subjects[0]} vs {view.names[1]}: share of Hub downloads ({view.attribution})"
-    return share_over_time(title, lines)
+    second = labels[1] if sides[1].kind == GROUP else view.names[1]
+    title = f"{labels[0]} vs {second}: share of Hub downloads ({view.attribution})"
+    demo = any(is_demo_source(week.source) for week in weeks)
+    return share_over_time(title, lines, illustrative=demo)
+
+
+def _chart_label(side: Target, subject: str) -> str:
+    """A side as the chart names it: a group by its orgs' ids, as ``/share <group>``'s chart
+    does (the chart's font has no CJK glyphs for a name like 阿里巴巴)."""
+    if side.kind != GROUP:
+        return subject
+    if len(side.members) > GROUP_LABEL_ORGS:
+        return f"{side.members[0]} + {len(side.members) - 1} more orgs"
+    return " + ".join(side.members)

@@ -267,6 +267,19 @@ def test_a_tie_a_newcomer_and_a_missing_measure_are_not_crossovers() -> None:
     assert all(c.attribution == "publisher" for c in found)  # the only attribution given
 
 
+def test_unregistered_authors_and_region_placeholders_pass_no_country() -> None:
+    # Unregistered authors (ZZ) and orgs whose region only is known (XU, XO, EU) are no
+    # country: their passing France is not news; Germany's is.
+    earlier = figures(
+        6, {UNKNOWN_COUNTRY: 0.05, "XU": 0.05, "XO": 0.05, "EU": 0.05, "DE": 0.05, "FR": 0.1}, {}
+    )
+    later = figures(
+        13, {UNKNOWN_COUNTRY: 0.2, "XU": 0.2, "XO": 0.2, "EU": 0.2, "DE": 0.15, "FR": 0.1}, {}
+    )
+    found = find_crossovers(earlier, later)
+    assert {(c.side.key, c.other.key if c.other else None) for c in found} == {("DE", "FR")}
+
+
 # The digest and the alerts, in a world with a fake Hub and a fake Slack.
 
 

@@ -1,25 +1,44 @@
-"""``hubpulse export``: the share history as CSV, one row per snapshot and key."""
+"""``hubpulse export``: the share history as CSV, one row per snapshot and key; with
+``--history`` one row per archived week and key, checked against pandas on the archive's
+parquet files (``tests.share_history_world``); demo rows labelled; ``-o -`` to standard
+output."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections import defaultdict
+from datetime import date
 
 import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.cli.export import COLUMNS
+from bot.cli.export import BOTH_COUNTS, COLUMNS, HISTORY_COLUMNS, ILLUSTRATIVE_LINE, THIRTY_DAY_ONLY
+from bot.core.clock import FrozenClock
 from bot.core.registry import load_registry
+from bot.ingest.demo import load_demo
+from bot.store.engine import make_engine, upgrade
 from bot.store.writer import begin_snapshot, fail_snapshot
 from tests.fixtures_cache import T0, T1, downloads, publisher_country_shares, specs, store_world
+from tests.hubworld import small_registry
+from tests.share_history_world import (
+    ALL_TIME_FROM,
+    DAYS,
+    LABEL,
+    NOW,
+    Files,
+    import_archive,
+    write_archive,
+)
 
 
-def export(database_url: str, *args: str) -> list[dict[str, str]]:
+def export(
+    database_url: str, *args: str, columns: tuple[str, ...] = COLUMNS
+) -> list[dict[str, str]]:
     result = CliRunner(env={"HUBPULSE_DATABASE_URL": database_url}).invoke(main, ["export", *args])
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0] == ",".join(COLUMNS)
+    assert result.stdout.splitlines()[0] == ",".join(columns)
     return list(csv.DictReader(io.StringIO(result.stdout)))
 
 
@@ -91,3 +110,160 @@ def test_a_bad_choice_is_a_usage_error(sqlite_url):
         main, ["export", "--level", "family"]
     )
     assert result.exit_code == 2
+
+
+def test_live_rows_are_not_illustrative(sqlite_engine, sqlite_url):
+    store_world(sqlite_engine)
+    rows = export(sqlite_url)
+    assert rows
+    assert {r["illustrative"] for r in rows} == {"False"}
+
+
+def test_output_dash_is_standard_output(sqlite_engine, sqlite_url, tmp_path, monkeypatch):
+    store_world(sqlite_engine)
+    monkeypatch.chdir(tmp_path)
+    for args in (["-o", "-"], ["--history", "-o", "-"]):
+        result = CliRunner(env={"HUBPULSE_DATABASE_URL": sqlite_url}).invoke(
+            main, ["export", *args]
+        )
+        assert result.exit_code == 0, result.output
+        assert result.stdout.splitlines()[0] in (",".join(COLUMNS), ",".join(HISTORY_COLUMNS))
+        assert result.stderr == ""
+    assert not (tmp_path / "-").exists()
+
+
+# The live demo snapshots and the archived history, labelled
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    load_demo(engine, clock=FrozenClock(NOW))
+    engine.dispose()
+    return url
+
+
+def labelled(database_url: str, *args: str, columns: tuple[str, ...]) -> list[dict[str, str]]:
+    """The rows of a CSV whose first line says the data is illustrative."""
+    result = CliRunner(env={"HUBPULSE_DATABASE_URL": database_url}).invoke(main, ["export", *args])
+    assert result.exit_code == 0, result.output
+    first, rest = result.stdout.split("\n", 1)
+    assert first == ILLUSTRATIVE_LINE
+    assert rest.splitlines()[0] == ",".join(columns)
+    return list(csv.DictReader(io.StringIO(rest)))
+
+
+def test_demo_snapshots_are_labelled_illustrative(demo_url):
+    rows = labelled(demo_url, columns=COLUMNS)
+    assert rows
+    assert {r["illustrative"] for r in rows} == {"True"}
+
+
+def test_demo_history_is_labelled_illustrative(demo_url, tmp_path):
+    rows = labelled(demo_url, "--history", "--target", "cn", columns=HISTORY_COLUMNS)
+    assert len(rows) > 100  # two years of weeks, both attributions
+    assert {r["illustrative"] for r in rows} == {"True"}
+    assert {r["key"] for r in rows} == {"CN"}
+    target = tmp_path / "history.csv"
+    result = CliRunner(env={"HUBPULSE_DATABASE_URL": demo_url}).invoke(
+        main, ["export", "--history", "-o", str(target)]
+    )
+    assert result.exit_code == 0, result.output
+    assert target.read_text().splitlines()[0] == ILLUSTRATIVE_LINE
+
+
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Files]:
+    """The share-history world's 59 archived weeks, imported, and pandas over its files."""
+    registry = small_registry()
+    root = write_archive(tmp_path_factory.mktemp("archive"))
+    url = f"sqlite:///{tmp_path_factory.mktemp('history') / 'hub.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    import_archive(engine, root, registry)
+    engine.dispose()
+    return url, Files(root, registry)
+
+
+def test_history_of_a_country_equals_pandas_week_by_week(archived):
+    url, files = archived
+    rows = export(url, "--history", "--target", "China", columns=HISTORY_COLUMNS)
+    assert [r["week"] for r in rows] == sorted(r["week"] for r in rows)
+    assert {r["source"] for r in rows} == {LABEL}
+    assert {r["illustrative"] for r in rows} == {"False"}
+    by_week = {(r["week"], r["attribution"]): r for r in rows}
+    assert len(by_week) == len(rows) == 2 * len(DAYS)
+    for k, day in enumerate(DAYS):
+        for attribution in ("publisher", "lineage"):
+            row = by_week[day.isoformat(), attribution]
+            assert (row["level"], row["key"], row["name"]) == ("country", "CN", "China")
+            thirty = files.by_key(day, attribution, "country", "downloads")["CN"]
+            assert int(row["downloads_30d"]) == round(thirty)
+            assert float(row["share_30d_percent"]) == pytest.approx(
+                100 * thirty / files.total(day, "downloads"), abs=1e-4
+            )
+            if k < ALL_TIME_FROM:
+                assert row["method"] == THIRTY_DAY_ONLY
+                assert row["downloads_all_time"] == row["share_all_time_percent"] == ""
+            else:
+                assert row["method"] == BOTH_COUNTS
+                total = files.by_key(day, attribution, "country", "downloadsAllTime")["CN"]
+                assert int(row["downloads_all_time"]) == round(total)
+                assert float(row["share_all_time_percent"]) == pytest.approx(
+                    100 * total / files.total(day, "downloadsAllTime"), abs=1e-4
+                )
+
+
+def test_history_of_an_org_over_a_period(archived):
+    url, files = archived
+    rows = export(
+        url,
+        "--history",
+        "--target",
+        "qwen",
+        "--period",
+        "2025-Q3",
+        "--attribution",
+        "lineage",
+        columns=HISTORY_COLUMNS,
+    )
+    # As /share counts 2025-Q3: the latest week at or before 1 Jul to the latest before 1 Oct.
+    weeks = files.span(date(2025, 7, 1), date(2025, 10, 1))
+    assert [r["week"] for r in rows] == [day.isoformat() for day in weeks]
+    assert {(r["attribution"], r["key"], r["name"]) for r in rows} == {
+        ("lineage", "Qwen", "Alibaba Qwen")
+    }
+    last = rows[-1]
+    family = files.by_key(weeks[-1], "lineage", "org", "downloadsAllTime")["Qwen"]
+    assert int(last["downloads_all_time"]) == round(family)
+
+
+def test_history_level_without_target_ranks_every_kept_key(archived):
+    url, files = archived
+    rows = export(
+        url, "--history", "--level", "org", "--attribution", "publisher", columns=HISTORY_COLUMNS
+    )
+    latest = [r for r in rows if r["week"] == DAYS[-1].isoformat()]
+    expected = files.by_key(DAYS[-1], "publisher", "org", "downloads")
+    assert {r["key"] for r in latest} == set(expected.index)
+    assert [int(r["rank_30d"]) for r in latest] == list(range(1, len(latest) + 1))
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--history", "--target", "nobody-here"], "No org or country called 'nobody-here'"),
+        (["--history", "--period", "2025-Q7"], "'2025-Q7' is not a period hubpulse knows"),
+        (["--history", "--period", "2023"], "No two archived weeks cover 2023: the history has"),
+        (["--target", "cn"], "--target and --period go with --history"),
+    ],
+)
+def test_bad_history_options_get_one_line(archived, args, expected):
+    url, _ = archived
+    result = CliRunner(env={"HUBPULSE_DATABASE_URL": url}).invoke(main, ["export", *args])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"hubpulse: {expected}")
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stdout == ""

@@ -150,7 +150,7 @@ def test_long_lists_are_capped_with_and_n_more(sqlite_engine):
         ("qwen 0", "The window is 1 to 90 days."),
         ("qwen 91", "The window is 1 to 90 days."),
         ("deepseek-ai/DeepSeek-R2", "takes an org or a country, not a model"),
-        ("other", "registered orgs only"),
+        ("unregistered", "registered orgs only"),
         ("cn -3", "`-3` is neither a number of days (1 to 90) nor a period"),
         ("cn +3", "`+3` is neither a number of days"),
         ("-3 cn", "`-3` is neither a number of days"),
@@ -166,7 +166,9 @@ def test_bad_arguments_get_the_usage(world, text, problem):
     with pytest.raises(UserError) as caught:
         ask(world, text)
     assert problem in caught.value.message
-    assert "Usage: `/releases [org | country] [days | period] [all]`" in caught.value.message
+    assert "Usage: `/releases [org | country | region] [days | period] [all]`" in (
+        caught.value.message
+    )
 
 
 def test_30d_is_the_last_30_days_and_names_starting_with_digits_still_resolve(world):

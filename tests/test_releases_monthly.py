@@ -5,7 +5,8 @@ The archive has a week every Monday from 2 Dec 2024 to 23 Feb 2026, except 14 Ap
 published). Each week's file holds every repo created before the end of its week. Baidu
 releases nothing until June 2025, then more each month (128 repos in 2025, one deleted again
 a week later); PaddlePaddle (also Baidu, China) every other week; Qwen two a week and three in
-the missing week; meta-llama (US) every third week; an unregistered org five a week. Creation
+the missing week; meta-llama (US) every third week; Mistral (France) every fourth and Black
+Forest Labs (Germany) every fifth, both in the EU; an unregistered org five a week. Creation
 times are random within each week but never on the days of a week that lie in another month
 than its middle day, so counting ids by the month of their ``createdAt`` (the pandas check) is
 exactly what the archive's weeks can say; how a week spanning two months is split is tested
@@ -29,9 +30,10 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy import Engine
 
 from bot.answers.message import Answer
+from bot.answers.names import registered_orgs
 from bot.core.clock import FrozenClock
 from bot.core.errors import UserError
-from bot.core.registry import load_registry
+from bot.core.registry import COUNTRY_NAMES, REGION_ONLY, UNKNOWN_COUNTRY, load_registry
 from bot.ingest.archive import LocalArchive
 from bot.ingest.backfill import backfill
 from bot.model.crawl import Crawl
@@ -64,6 +66,8 @@ def releases_in(week: date) -> dict[str, int]:
         "PaddlePaddle": k % 2,
         "Qwen": 3 if week == MISSING else 2,
         "meta-llama": int(k % 3 == 0),
+        "mistralai": int(k % 4 == 1),
+        "black-forest-labs": int(k % 5 == 2),
         "someone": 5,
     }
 
@@ -389,12 +393,64 @@ def test_an_unregistered_org_is_not_counted_and_says_so(world):
 
 
 def test_a_country_without_registered_orgs(world):
+    # A country hubpulse knows by name that no registered org is from, whatever the registry
+    # has gained since: derived from it, not named here.
+    registry = load_registry()
+    with_orgs = {org.country for org in registry}
+    empty = [
+        name
+        for code, name in sorted(COUNTRY_NAMES.items())
+        if code not in with_orgs | REGION_ONLY | {UNKNOWN_COUNTRY}
+        and not registered_orgs(registry, name)
+    ]
+    assert empty, "every known country has a registered org: nothing left to test this with"
     with pytest.raises(UserError) as caught:
-        ask(world, "taiwan 2025")
-    assert (
-        caught.value.message
-        == "No registered org is from Taiwan: the archive counts registered orgs only."
+        ask(world, f"{empty[0]} 2025")
+    assert caught.value.message == (
+        f"No registered org is from {empty[0]}: the archive counts registered orgs only."
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "label", "region"),
+    [("eu", "European Union (registered orgs)", "eu"), ("europe", None, "eu")],
+)
+def test_a_region_sums_its_registered_orgs(world, archive, name, label, region):
+    text = ask(world, f"{name} since 2025-01").text
+    orgs = {org.org for org in load_registry().in_region(region)}
+    assert {"mistralai", "black-forest-labs"} <= orgs
+    assert "Qwen" not in orgs
+    expected = pandas_by_week(archive, orgs, date(2025, 1, 1), NOW.date())
+    assert month_rows(text) == {
+        month: expected.get(month, 0) for month in (f"{m:%Y-%m}" for m in _months())
+    }
+    total = sum(expected.values())
+    assert total > 0
+    assert f"*{total}* new repos by European Union (registered orgs) since 1 Jan 2025" in text
+    per_org = {
+        name: sum(pandas_by_week(archive, {org}, date(2025, 1, 1), NOW.date()).values())
+        for org, name in (("mistralai", "Mistral AI"), ("black-forest-labs", "Black Forest Labs"))
+    }
+    assert (
+        "Most releases: "
+        + " · ".join(f"{n} {c}" for n, c in sorted(per_org.items(), key=lambda item: -item[1]))
+        in text
+    )
+    assert f"The sum of {len(orgs)} registered orgs" in text
+    if label is not None:
+        assert text.startswith(f"*Releases by month: {label}, since 1 Jan 2025*")
+
+
+def test_a_name_of_several_orgs_sums_them(world, archive):
+    registry = load_registry()
+    orgs = {org.org for org in registered_orgs(registry, "阿里巴巴")}
+    assert "Qwen" in orgs
+    assert len(orgs) > 1
+    text = ask(world, "阿里巴巴 2025").text
+    expected = pandas_by_week(archive, orgs, date(2025, 1, 1), date(2026, 1, 1))
+    assert {month: n for month, n in month_rows(text).items() if n} == expected
+    assert text.startswith("*Releases by month: 阿里巴巴, 2025*")
+    assert f"The sum of {len(orgs)} registered orgs" in text
 
 
 @pytest.mark.parametrize(

@@ -128,8 +128,10 @@ def test_cn_2025_mixes_windows_then_growth_as_pandas_does(world, files, registry
     assert "× 7/30) over 5 weeks" in text
     assert "3 Feb 2025 to 29 Dec 2025: the growth of all-time downloads" in text
     assert (
-        f"{percent(unknown)} of these downloads by publisher, {percent(lineage_unknown)} by lineage"
+        f"Unregistered authors (not in the org registry) hold {percent(unknown)} of the "
+        f"period's downloads by publisher, {percent(lineage_unknown)} by lineage"
     ) in text
+    assert "other/unknown" not in text.lower()
     assert f"At least {downloads(files.lost(start, end))} counted at the start" in text
 
 
@@ -178,8 +180,16 @@ def test_since_a_day_gives_the_country_overview(world, files, registry):
         section = text[text.index(f"*By {attribution}*") :]
         for label, key in (("China", "CN"), ("United States", "US"), ("France", "FR")):
             assert f"• {label}: *{percent(by_country[key] / total)}*" in section
-        rest = by_country.drop(["CN", "US", "FR"]).sum()
-        assert f"• Other/unknown: *{percent(rest / total)}*" in section
+        # Only three countries have registered orgs here: no "more countries" line, and the
+        # unregistered authors on a line of their own.
+        assert set(by_country.index) == {"CN", "US", "FR", "ZZ"}
+        assert "more countr" not in section
+        unregistered = by_country["ZZ"] / total
+        assert (
+            f"• Unregistered authors: *{percent(unregistered)}* · {downloads(by_country['ZZ'])} "
+            "· not in the org registry"
+        ) in section
+    assert "Other/unknown" not in text
     assert "the archived weeks of 10 Mar 2025 to 12 Jan 2026" in text
     assert "The latest archived week is that of 12 Jan 2026" in text
 

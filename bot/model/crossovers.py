@@ -8,8 +8,8 @@ States in 30-day downloads (publisher attribution) in the week of 7 Jul 2025: 17
 Three kinds:
 
 * countries: China and the US (a share of 0 where absent), and any two of the later week's top
-  countries present in both weeks (other/unknown is not a country), at country level in each
-  attribution;
+  countries present in both weeks (the unregistered authors are not a country, nor are the
+  placeholders of orgs whose region only is known), at country level in each attribution;
 * families: a family (lineage attribution, org level: the org of the models' root) passing
   another, both among the later week's top families by that measure and both present in the
   earlier week (a family's first appearance is not a pass);
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import combinations
 
-from bot.core.registry import UNKNOWN_COUNTRY
+from bot.core.registry import REGION_ONLY, UNKNOWN_COUNTRY
 from bot.model.aggregates import ATTRIBUTIONS, LINEAGE, PUBLISHER
 
 COUNTRIES, FAMILIES, TOP_ORGS = "countries", "families", "top orgs"
@@ -37,6 +37,8 @@ DOWNLOADS, ALL_TIME = "30-day", "all-time"
 TOP = 10
 ALWAYS_COMPARED = ("CN", "US")
 """Compared whatever their rank: the pair the digest reports."""
+NOT_COUNTRIES = frozenset({UNKNOWN_COUNTRY, *REGION_ONLY})
+"""Country-level keys that are no country: never a side of a crossover."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ def find_crossovers(earlier: WeekFigures, later: WeekFigures, *, top: int = TOP)
         for attribution in ATTRIBUTIONS:
             before = _values(earlier.countries.get(attribution, {}), measure)
             after = _values(later.countries.get(attribution, {}), measure)
-            ranked = [key for key in _ranking(after) if key != UNKNOWN_COUNTRY][:top]
+            ranked = [key for key in _ranking(after) if key not in NOT_COUNTRIES][:top]
             for key in ALWAYS_COMPARED:
                 before.setdefault(key, 0.0)
                 after.setdefault(key, 0.0)

@@ -19,7 +19,7 @@ for a live record (``bot.model.records.parse_parents``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bot.core.registry import Registry
-from bot.model.aggregates import AggregateRow, Orgs, attribution_parts, tally
+from bot.model.aggregates import ORG, AggregateRow, Orgs, attribution_parts, tally
 from bot.model.week_lineage import Codes, Links, WeekLineage, batch_parents, week_lineage
 
 TOP_MODELS_KEPT = 1000
@@ -136,7 +136,8 @@ class HubWeek:
     aggregates: list[AggregateRow]
     """30-day downloads by country and org, both attributions (``share`` of the whole Hub)."""
     all_time: list[AggregateRow]
-    """The same of all-time downloads (empty when the week had none)."""
+    """The same of all-time downloads (empty when the week had none), for the same keys: an
+    org kept for one measure is kept for both."""
     releases: dict[str, int]
     """Repos created in the week, by registered org (its canonical spelling)."""
     named: list[WeekModel]
@@ -166,14 +167,16 @@ def _reduce(day: date, columns: WeekColumns, registry: Registry, top_kept: int) 
     total_all_time: int | None = None
     if columns.has_all_time:
         counted = np.where(all_time == MISSING, 0, all_time)
-        all_time_rows = _aggregates(lineage, orgs, counted)
+        thirty_rows, all_time_rows = _aggregates(lineage, orgs, [downloads, counted])
         total_all_time = int(counted.sum())
+    else:
+        (thirty_rows,) = _aggregates(lineage, orgs, [downloads])
     return HubWeek(
         day=day,
         models=len(lineage.node),
         downloads=int(downloads.sum()),
         downloads_all_time=total_all_time,
-        aggregates=_aggregates(lineage, orgs, downloads),
+        aggregates=thirty_rows,
         all_time=all_time_rows,
         releases=_releases(day, lineage.author, created, orgs, registry),
         named=_named(lineage, orgs, downloads, all_time, top_kept),
@@ -181,18 +184,38 @@ def _reduce(day: date, columns: WeekColumns, registry: Registry, top_kept: int) 
 
 
 def _aggregates(
-    lineage: WeekLineage, orgs: Orgs, downloads: npt.NDArray[np.int64]
-) -> list[AggregateRow]:
-    """``bot.model.aggregates.compute_aggregates`` of every model, from the week's codes."""
-    publisher, by_lineage = attribution_parts(
-        lineage.author,
-        lineage.family,
-        downloads.astype(np.float64),
-        lineage.merges,
-        lineage.root_orgs,
-        lineage.splits,
+    lineage: WeekLineage, orgs: Orgs, measures: Sequence[npt.NDArray[np.int64]]
+) -> list[list[AggregateRow]]:
+    """``bot.model.aggregates.compute_aggregates`` of every model, from the week's codes, for
+    each measure (30-day, then all-time downloads).
+
+    Each measure keeps its own top orgs, so the rows of every measure are made for the org
+    rows any of them keeps: an org among the top by all-time downloads but not by 30-day
+    ones (an old favourite gone quiet) keeps its all-time row, and its 30-day row beside it.
+    """
+    parts = [
+        attribution_parts(
+            lineage.author,
+            lineage.family,
+            measure.astype(np.float64),
+            lineage.merges,
+            lineage.root_orgs,
+            lineage.splits,
+        )
+        for measure in measures
+    ]
+    totals = [int(measure.sum()) for measure in measures]
+    rows = [tally(orgs, *part, total) for part, total in zip(parts, totals, strict=True)]
+    kept = [{(row.attribution, row.key) for row in found if row.level == ORG} for found in rows]
+    if all(keys == kept[0] for keys in kept):
+        return rows
+    union = {key for keys in kept for _, key in keys}
+    wider = replace(
+        orgs,
+        registered=orgs.registered
+        | np.fromiter((name in union for name in orgs.names), bool, len(orgs.names)),
     )
-    return tally(orgs, publisher, by_lineage, int(downloads.sum()))
+    return [tally(wider, *part, total) for part, total in zip(parts, totals, strict=True)]
 
 
 def _joined(parts: Sequence[npt.NDArray[Any]], dtype: str = "int64") -> npt.NDArray[Any]:

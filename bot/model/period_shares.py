@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from itertools import pairwise
 from typing import Generic, Protocol, TypeVar
 
@@ -111,6 +112,11 @@ class Span(Generic[W]):
                 days.update((run.first, run.last))
         return [week for week in self.weeks if week.day in days]
 
+    @cached_property
+    def by_day(self) -> dict[date, W]:
+        """The weeks by their day (read once per key of a level: kept)."""
+        return {week.day: week for week in self.weeks}
+
     @property
     def sources(self) -> list[str]:
         return sorted({week.source for week in self.weeks})
@@ -163,7 +169,7 @@ def _over(
     all_time: Callable[[W], float],
 ) -> float:
     """A period's downloads of one key (or of the whole Hub), given its figures per week."""
-    by_day = {week.day: week for week in span.weeks}
+    by_day = span.by_day
     total = 0.0
     for run in span.runs:
         if run.method == CUMULATIVE:
@@ -238,16 +244,33 @@ def ranked(shares: Mapping[str, PeriodShare]) -> list[PeriodShare]:
     return sorted(shares.values(), key=lambda s: (-s.downloads, s.key))
 
 
+class Fall(Protocol):
+    """How orgs' all-time counts (publisher attribution) fell between two weeks
+    (``bot.store.history.Fall``)."""
+
+    @property
+    def shrunk(self) -> float:
+        """The sum, over the orgs in both weeks, of each one's fall (0 for one that grew)."""
+
+    @property
+    def missing(self) -> Mapping[str, float]:
+        """The orgs of the earlier week absent from the later, with their earlier counts."""
+
+    @property
+    def later_rows(self) -> int:
+        """How many org rows the later week kept."""
+
+
 def lost(
     span: Span[W],
-    orgs: Mapping[date, Level],
+    falls: Mapping[tuple[date, date], Fall],
     registered: Callable[[str], bool],
 ) -> float:
     """All-time downloads that disappeared over the span's growth runs: for each run, the fall
     of every org whose all-time count shrank between its two weeks (publisher attribution).
 
-    ``orgs`` holds the whole org level of each run's two weeks. An org absent from the later
-    week lost everything when it cannot have been cut from the week's rows: it is registered
+    ``falls`` holds each growth run's (first, last) fall. An org absent from the later week
+    lost everything when it cannot have been cut from the week's rows: it is registered
     (registered orgs are always kept), or the week kept every org (fewer rows than
     ``ORG_ROWS_KEPT``). A lower bound: an org that lost a repo but grew more shows no loss.
     """
@@ -255,13 +278,8 @@ def lost(
     for run in span.runs:
         if run.method != GROWTH:
             continue
-        before, after = orgs.get(run.first, {}), orgs.get(run.last, {})
-        complete = len(after) < ORG_ROWS_KEPT
-        for key, figures in before.items():
-            was = float(figures.downloads_all_time or 0)
-            found = after.get(key)
-            if found is None and not (complete or registered(key)):
-                continue
-            now = float(found.downloads_all_time or 0) if found else 0.0
-            gone += max(0.0, was - now)
+        fall = falls[run.first, run.last]
+        complete = fall.later_rows < ORG_ROWS_KEPT
+        gone += fall.shrunk
+        gone += sum(was for key, was in fall.missing.items() if complete or registered(key))
     return gone

@@ -12,10 +12,10 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, case, delete, func, insert, or_, select, update
 
 from bot.core.clock import as_utc
-from bot.model.aggregates import AggregateRow
+from bot.model.aggregates import ATTRIBUTIONS, COUNTRY, ORG, PUBLISHER, AggregateRow
 from bot.model.hub_week import HubWeek
 from bot.store.bulk import insert_rows
 from bot.store.history_tables import (
@@ -82,6 +82,9 @@ def write_week(
             imported_at=imported_at,
         )
         all_time = {_key(row): row for row in week.all_time}
+        alone = all_time.keys() - {_key(row) for row in week.aggregates}
+        if alone:  # a row stores both windows: neither may lose its rows to the other
+            raise ValueError(f"all-time rows without 30-day ones: {sorted(alone)[:3]}")
         insert_rows(
             connection,
             week_aggregates,
@@ -302,32 +305,66 @@ class History:
             ).all()
         return [WeekRow(*row) for row in rows]
 
-    def series(
-        self, attribution: str, level: str, keys: Sequence[str]
-    ) -> dict[date, dict[str, KeyWeek]]:
-        """Each complete week's figures for ``keys`` (a key absent in a week is not there)."""
+    def attributions(self, level: str, key: str) -> dict[str, dict[date, KeyWeek]]:
+        """One key's figures in every complete week, by attribution then day: one query (by
+        the whole primary key, week after week) for both attributions."""
         a, w = week_aggregates.c, archive_weeks.c
+        query = (
+            select(a.attribution, w.day, *_FIGURES)
+            .join(archive_weeks, archive_weeks.c.id == a.week_id)
+            .where(
+                w.status == COMPLETE,
+                a.attribution.in_(ATTRIBUTIONS),
+                a.level == level,
+                a.key == key,
+            )
+            .order_by(w.day)
+        )
+        found: dict[str, dict[date, KeyWeek]] = {attribution: {} for attribution in ATTRIBUTIONS}
+        with self._connect() as connection:
+            for row in connection.execute(query):
+                found[row.attribution][row.day] = KeyWeek(*row[2:])
+        return found
+
+    def summed(self, level: str, keys: Sequence[str]) -> dict[str, dict[date, KeyWeek]]:
+        """Several keys summed in every complete week (a region's countries, a group's orgs),
+        by attribution then day, as ``attributions`` gives one key: one query, summed in the
+        database. A sum has no rank (0); a week where none of the keys has a row is absent."""
+        a, w = week_aggregates.c, archive_weeks.c
+        found: dict[str, dict[date, KeyWeek]] = {attribution: {} for attribution in ATTRIBUTIONS}
         if not keys:
-            return {}
+            return found
         query = (
             select(
+                a.attribution,
                 w.day,
-                a.key,
-                *_FIGURES,
+                func.sum(a.models),
+                func.sum(a.downloads),
+                func.sum(a.share),
+                func.sum(a.downloads_all_time),
+                func.sum(a.share_all_time),
             )
             .join(archive_weeks, archive_weeks.c.id == a.week_id)
             .where(
                 w.status == COMPLETE,
-                a.attribution == attribution,
+                a.attribution.in_(ATTRIBUTIONS),
                 a.level == level,
                 a.key.in_(list(keys)),
             )
+            .group_by(a.attribution, w.day)
             .order_by(w.day)
         )
-        found: dict[date, dict[str, KeyWeek]] = {}
         with self._connect() as connection:
-            for row in connection.execute(query):
-                found.setdefault(row.day, {})[row.key] = KeyWeek(*row[2:])
+            for attribution, day, *sums in connection.execute(query):
+                count, thirty, share, all_time, share_all_time = sums
+                found[attribution][day] = KeyWeek(
+                    int(count),
+                    float(thirty),
+                    float(share),
+                    0,
+                    None if all_time is None else float(all_time),
+                    None if share_all_time is None else float(share_all_time),
+                )
         return found
 
     def level(self, week_id: int, attribution: str, level: str) -> dict[str, KeyWeek]:
@@ -373,6 +410,82 @@ class History:
             for row in connection.execute(query):
                 found.setdefault(row.day, {})[row.key] = KeyWeek(*row[2:])
         return found
+
+    def countries(self, week_ids: Sequence[int]) -> dict[str, dict[date, dict[str, KeyWeek]]]:
+        """Every country of a few weeks (by id), by attribution then day: one query for both
+        attributions (a few dozen rows a week each)."""
+        a, w = week_aggregates.c, archive_weeks.c
+        found: dict[str, dict[date, dict[str, KeyWeek]]] = {key: {} for key in ATTRIBUTIONS}
+        if not week_ids:
+            return found
+        query = (
+            select(a.attribution, w.day, a.key, *_FIGURES)
+            .join(archive_weeks, archive_weeks.c.id == a.week_id)
+            .where(
+                a.week_id.in_(list(week_ids)),
+                a.attribution.in_(ATTRIBUTIONS),
+                a.level == COUNTRY,
+            )
+        )
+        with self._connect() as connection:
+            for row in connection.execute(query):
+                found[row.attribution].setdefault(row.day, {})[row.key] = KeyWeek(*row[3:])
+        return found
+
+    def fall(self, before: int, after: int) -> Fall:
+        """How orgs' all-time counts (publisher attribution) fell from week ``before`` to
+        week ``after`` (ids), grouped in the database: only the orgs that shrank or are gone
+        come back, never two whole org levels (and no self-join a planner could misjudge)."""
+        a = week_aggregates.c
+        count = func.coalesce(a.downloads_all_time, 0)
+        was = func.sum(case((a.week_id == before, count), else_=0))
+        now = func.sum(case((a.week_id == after, count), else_=0))
+        later = func.count(case((a.week_id == after, 1)))
+        query = (
+            select(a.key, was, now, later)
+            .where(a.week_id.in_([before, after]), a.attribution == PUBLISHER, a.level == ORG)
+            .group_by(a.key)
+            .having(or_(later == 0, was > now))
+        )
+        shrunk, missing = 0.0, {}
+        with self._connect() as connection:
+            for key, earlier, latest, present in connection.execute(query):
+                if present:
+                    shrunk += float(earlier) - float(latest)
+                else:
+                    missing[key] = float(earlier)
+        kept = self.org_rows([after]).get(after, 0) if missing else 0  # read when it matters
+        return Fall(shrunk, missing, kept)
+
+    def org_rows(self, week_ids: Sequence[int]) -> dict[int, int]:
+        """How many org rows (publisher attribution) each of a few weeks kept, by week id."""
+        a = week_aggregates.c
+        if not week_ids:
+            return {}
+        query = (
+            select(a.week_id, func.count())
+            .where(a.week_id.in_(list(week_ids)), a.attribution == PUBLISHER, a.level == ORG)
+            .group_by(a.week_id)
+        )
+        with self._connect() as connection:
+            return {int(week_id): int(count) for week_id, count in connection.execute(query)}
+
+    def org_named(self, name: str) -> str | None:
+        """The org key spelled ``name`` in any case in any complete week (an exact spelling
+        first), for an author the registry and the live snapshots do not know. Reads every
+        week's org rows: only for a name nothing else resolved."""
+        a, w = week_aggregates.c, archive_weeks.c
+        query = (
+            select(a.key)
+            .join(archive_weeks, archive_weeks.c.id == a.week_id)
+            .where(w.status == COMPLETE, a.level == ORG, func.lower(a.key) == name.lower())
+            .distinct()
+        )
+        with self._connect() as connection:
+            keys = sorted(connection.execute(query).scalars())
+        if not keys:
+            return None
+        return name if name in keys else keys[0]
 
     def releases(self, orgs: Sequence[str], start: date, end: date) -> dict[date, dict[str, int]]:
         """Repos each of ``orgs`` created, by archived week, for weeks starting in [start, end)."""
@@ -422,6 +535,16 @@ class History:
             NamedRelease(first.id, as_utc(first.created_at)),
             NamedRelease(latest.id, as_utc(latest.created_at)),
         )
+
+
+@dataclass(frozen=True)
+class Fall:
+    """How orgs' all-time counts fell between two weeks (``bot.model.period_shares.Fall``)."""
+
+    shrunk: float
+    missing: dict[str, float]
+    later_rows: int
+    """0 when no org is missing (then it decides nothing)."""
 
 
 @dataclass(frozen=True)
