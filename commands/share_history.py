@@ -70,10 +70,11 @@ VERSUS = frozenset({"vs", "vs.", "versus"})
 ATTRIBUTION_WORDS = {"publisher": PUBLISHER, "lineage": LINEAGE}
 FAMILY_WORDS = frozenset({"family", "families"})
 PERIODS = "`30d`, `2025`, `2025-Q3`, `since 2025-01-20` or `all-time`"
-LOOKS_LIKE_A_PERIOD = re.compile(r"^(\d{4}([-/.q]\S*)?|since|all-?time|\d+d)$", re.IGNORECASE)
+LOOKS_LIKE_A_PERIOD = re.compile(r"^(\d{4,}([-/.q]\S*)?|\d+d?|since|all-?time)$", re.IGNORECASE)
 """A word meant as a period, checked when the words fail to name a target."""
-NOT_A_PERIOD = re.compile(r"^(\d{4}(-?q\d*|-\d{1,2}(-\d{1,2})?)|since)$", re.IGNORECASE)
-"""A last word that can only be a malformed period (``2025-13``, ``2025-Q5``, ``since``)."""
+NOT_A_PERIOD = re.compile(r"^(\d{4}(-?q\d*|-\d{1,2}(-\d{1,2})?)|\d+d?|since)$", re.IGNORECASE)
+"""A last word that can only be a malformed period (``2025-13``, ``2025-Q5``, ``20255``, ``7d``,
+``since``): no name hubpulse resolves ends with a word of digits."""
 THIRTY_DAY, ALL_TIME_MEASURE = "30-day", "all-time"
 EXPLAIN = {
     PUBLISHER: "each model counts for the org that uploaded it",

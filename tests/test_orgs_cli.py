@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -229,3 +230,30 @@ def test_an_applied_import_is_used_by_the_next_refresh(store, tmp_path):
     us = [reader.aggregate(s, PUBLISHER, COUNTRY, "US") for s in (first, second)]
     assert [row.downloads for row in us if row] == [1000, 4000]
     assert reader.aggregate(second, PUBLISHER, COUNTRY, "ZZ") is None
+
+
+def test_a_running_reader_names_an_import_from_the_snapshot_that_counts_it(store, tmp_path):
+    """``serve`` and ``scheduler`` keep one Reader for their lifetime: an import applied by
+    another process reaches its answers with the first snapshot computed with it, no restart."""
+    records = [
+        make_record("Qwen/Qwen3-8B", downloads=6000),
+        make_record("randomuser/big-model", downloads=3000),
+    ]
+    registry = Registry.from_orgs(o for o in load_registry() if o.org == "Qwen")
+    clock = FrozenClock(TAKEN)
+    atom = tmp_path / "atom.csv"
+    atom.write_text(ATOM, encoding="utf-8")
+    with FakeHub(records) as fake:
+        api = hub.connect(fake.url, None)
+        refresh(store, api, registry, 10, clock=clock)
+        reader = Reader(store, registry, clock, follow_imports=True)
+        reader.latest()
+        assert reader.registry.get("randomuser") is None
+        assert run("import", str(atom), "--apply").exit_code == 0
+        reader.latest()
+        assert reader.registry.get("randomuser") is None  # the latest aggregates do not count it
+        clock.advance(timedelta(days=1))
+        refresh(store, api, registry, 10, clock=clock)
+    reader.latest()
+    assert reader.registry.country_of("randomuser") == "US"
+    assert Reader(store, registry, clock).registry.get("randomuser") is None  # not following

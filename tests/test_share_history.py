@@ -333,6 +333,8 @@ def test_no_history_says_how_to_get_it(sqlite_engine, registry):
         ("cn since 2026-01-15", "needs an archived week at each end"),
         ("qwen 2025-13", "`2025-13` is not a period hubpulse knows"),
         ("qwen 2025-Q5", "`2025-Q5` is not a period hubpulse knows"),
+        ("qwen 20255", "`20255` is not a period hubpulse knows"),
+        ("qwen 7", "`7` is not a period hubpulse knows"),
         ("cn since", "`since` is not a period"),
         ("cn 2025 vs us", "`2025` is not a target: a period goes at the end"),
         ("qwn vs meta-llama", "no org or model called `qwn`; did you mean `Qwen`"),

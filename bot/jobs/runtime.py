@@ -24,7 +24,7 @@ from bot.delivery.sender import Pacer, Sender
 from bot.ingest import hub
 from bot.ingest.archive import archive_from
 from bot.ingest.backfill import BackfillReport, backfill
-from bot.ingest.org_source import effective_registry
+from bot.ingest.org_source import configured_registry, effective_registry
 from bot.ingest.refresh import refresh as take_snapshot
 from bot.jobs.digest_payloads import DigestPayloads
 from bot.store.reader import Reader
@@ -72,18 +72,18 @@ class Runtime:
 def from_settings(settings: Settings, engine: Engine) -> Runtime:
     """The production runtime: Slack from the settings, the real Hub, the system clock."""
     clock = SystemClock()
-    registry = effective_registry(engine, settings.orgs_file)
-    reader = Reader(engine, registry, clock)
+    registry = configured_registry(settings.orgs_file)  # refreshes layer the stored imports
+    reader = Reader(engine, registry, clock, follow_imports=True)
 
     def refresh() -> object:
         api = hub.connect(settings.hf_endpoint, settings.hf_token)
-        summary = take_snapshot(engine, api, registry, settings.top_n, clock=clock)
-        reader.registry = effective_registry(engine, settings.orgs_file)  # imports since start
-        return summary
+        return take_snapshot(engine, api, registry, settings.top_n, clock=clock)
 
     def import_archive() -> BackfillReport:
         archive = archive_from(settings.archive_repo, settings.hf_endpoint, settings.hf_token)
-        return backfill(engine, archive, registry, clock=clock)
+        return backfill(
+            engine, archive, effective_registry(engine, settings.orgs_file), clock=clock
+        )
 
     return Runtime(
         engine=engine,

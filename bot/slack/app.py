@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from bot.core.clock import Clock, SystemClock
 from bot.core.settings import Settings
-from bot.ingest.org_source import effective_registry
+from bot.ingest.org_source import configured_registry
 from bot.ops.metrics import observe_answer_retry
 from bot.slack.commands import register_commands
 from bot.slack.events import register_events
@@ -62,7 +62,9 @@ def build_app(
 ) -> HubpulseApp:
     services = Services(
         engine=engine,
-        reader=Reader(engine, effective_registry(engine, config.orgs_file), clock=clock),
+        reader=Reader(
+            engine, configured_registry(config.orgs_file), clock=clock, follow_imports=True
+        ),
         default_timezone=config.timezone,
         timezones=UserTimezones(clock),
         clock=clock or SystemClock(),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from bot.core.registry import Org, Registry
 from bot.store.bulk import insert_rows
@@ -26,13 +26,18 @@ COLUMNS = (
 
 def imported_orgs(engine: Engine) -> list[Org]:
     """The stored rows, in the order they were last imported."""
-    table = org_imports
     with engine.connect() as connection:
-        rows = connection.execute(
-            select(
-                table.c.org, table.c.country, table.c.display_name, table.c.aliases, table.c.source
-            ).order_by(table.c.imported_at, table.c.org_lower)
-        ).all()
+        return imported_orgs_on(connection)
+
+
+def imported_orgs_on(connection: Connection) -> list[Org]:
+    """``imported_orgs`` on an open connection."""
+    table = org_imports
+    rows = connection.execute(
+        select(
+            table.c.org, table.c.country, table.c.display_name, table.c.aliases, table.c.source
+        ).order_by(table.c.imported_at, table.c.org_lower)
+    ).all()
     return [
         Org(org, country, name, tuple(a for a in aliases.split("|") if a), source)
         for org, country, name, aliases, source in rows

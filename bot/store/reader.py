@@ -25,6 +25,7 @@ from bot.model.descendants import ALL_RELATIONS
 from bot.model.fields import ModelMetadata
 from bot.store import schema
 from bot.store.history import History
+from bot.store.orgs import imported_orgs_on
 from bot.store.rows import mapper
 from bot.store.snapshots import COMPLETE, same_kind_as
 
@@ -97,17 +98,52 @@ def _top_descendants(values: RowMapping) -> list[tuple[str, int]]:
 _lineage_stat = mapper(LineageStat, by_relation=_by_relation, top_descendants=_top_descendants)
 
 
+class FollowedRegistry:
+    """The registry a long-running process answers with: ``base`` (the bundled file and the
+    setting's) with the stored org imports over it, read again each time a newer snapshot
+    becomes the latest. A snapshot's aggregates were computed with the imports stored when it
+    was taken, so names follow the aggregates: an imported org is named from the first
+    snapshot that counts it, on every replica, without a restart."""
+
+    def __init__(self, base: Registry) -> None:
+        self.base = base
+        self.current = base
+        self.snapshot_id: int | None = None
+        self._lock = threading.Lock()
+
+    def follow(self, snapshot_id: int, connection: Connection) -> None:
+        if snapshot_id == self.snapshot_id:
+            return
+        layered = self.base.layered(imported_orgs_on(connection))
+        with self._lock:
+            self.current, self.snapshot_id = layered, snapshot_id
+
+
 class Reader:
-    """Read access to the stored snapshots, for commands, digests and alerts."""
+    """Read access to the stored snapshots, for commands, digests and alerts.
+
+    With ``follow_imports``, ``registry`` is ``registry`` with the stored org imports over it,
+    as of the latest snapshot (``FollowedRegistry``); otherwise it is ``registry`` as given.
+    """
 
     def __init__(
-        self, engine: Engine, registry: Registry | None = None, clock: Clock | None = None
+        self,
+        engine: Engine,
+        registry: Registry | None = None,
+        clock: Clock | None = None,
+        *,
+        follow_imports: bool = False,
     ) -> None:
         self.engine = engine
-        self.registry = registry or load_registry()
+        self._registry = registry or load_registry()
+        self._followed = FollowedRegistry(self._registry) if follow_imports else None
         self.clock = clock or SystemClock()
         self._connection: Connection | None = None
         self._thread: int | None = None
+
+    @property
+    def registry(self) -> Registry:
+        return self._registry if self._followed is None else self._followed.current
 
     @contextmanager
     def session(self) -> Iterator[Reader]:
@@ -157,6 +193,8 @@ class Reader:
             row = c.execute(
                 select(s).where(s.c.status == COMPLETE).order_by(s.c.taken_at.desc()).limit(1)
             ).first()
+            if row is not None and self._followed is not None:
+                self._followed.follow(row.id, c)
         return _snapshot(row) if row else None
 
     def snapshot(self, snapshot_id: int) -> Snapshot | None:
