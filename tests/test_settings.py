@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.core.errors import ConfigError
+from bot.core.registry import load_registry
 from bot.core.settings import (
     SETTINGS,
     load_settings,
@@ -285,3 +286,27 @@ def test_every_setting_is_documented():
         assert setting.env in example, f"{setting.env} missing from .env.example"
         assert f"`{setting.env}`" in readme, f"{setting.env} missing from the README's table"
     assert table in readme, "the README's settings table is not settings_table()'s output"
+
+
+def test_config_check_reads_the_org_registry_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SLACK_APP_TOKEN", APP_TOKEN)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("HUBPULSE_DATABASE_URL", f"sqlite:///{tmp_path / 'hp.db'}")
+    orgs = tmp_path / "atom.csv"
+    orgs.write_text("hf_org,region,notes\nsome-new-lab,us,\n", encoding="utf-8")
+    monkeypatch.setenv("HUBPULSE_ORGS_FILE", str(orgs))
+    result = CliRunner().invoke(main, ["config", "check"])
+    assert result.exit_code == 0, result.output
+    bundled = len(load_registry())
+    assert f"Org registry: {bundled + 1} orgs with HUBPULSE_ORGS_FILE" in result.stdout
+
+    broken = tmp_path / "broken.csv"
+    broken.write_text("hf_org,region,notes\nsome-other-lab,mars,\n", encoding="utf-8")
+    monkeypatch.setenv("HUBPULSE_ORGS_FILE", str(broken))
+    result = CliRunner().invoke(main, ["config", "check"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("hubpulse: HUBPULSE_ORGS_FILE: ")
+    assert "Traceback" not in result.output

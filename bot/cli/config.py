@@ -16,6 +16,7 @@ from bot.core.settings import (
     slack_missing,
     slack_mode,
 )
+from bot.ingest.org_source import configured_registry
 from bot.store.engine import current_revision, database_problem, head_revision, make_engine
 
 SLACK_MODES = {
@@ -35,13 +36,14 @@ def config_group() -> None:
 def check_command() -> None:
     """Print the effective configuration with secrets masked, and check it.
 
-    Every setting is validated and the database is opened; each problem is printed on its own
-    line and the exit code is 2.
+    Every setting is validated, the database is opened and the org registry file (if any) is
+    read; each problem is printed on its own line and the exit code is 2.
     """
     before = {s.env for s in SETTINGS if os.environ.get(s.env, "").strip()}
     load_dotenv_file()
     try:
         config = load_settings(database_check=database_problem)
+        registry = configured_registry(config.orgs_file)
     except ConfigError as exc:
         for line in exc.message.splitlines():
             click.echo(f"hubpulse: {line}", err=True)
@@ -57,6 +59,8 @@ def check_command() -> None:
             origin = "default"
         click.echo(f"{setting.env:<{width}}  {shown[setting.field]}  ({origin})")
     click.echo(f"Slack mode: {SLACK_MODES[slack_mode(config)]}")
+    with_file = " with HUBPULSE_ORGS_FILE" if config.orgs_file else ""
+    click.echo(f"Org registry: {len(registry)} orgs{with_file} (stored imports come on top)")
     engine = make_engine(config.database_url)
     try:
         current, head = current_revision(engine), head_revision(engine)
