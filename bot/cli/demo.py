@@ -8,6 +8,7 @@ import click
 from sqlalchemy.engine import make_url
 
 from bot.cli.base import main, open_store, settings, user_errors
+from bot.cli.terminal import plain_text
 from bot.core.errors import UserError
 from bot.core.settings import redact_url
 from bot.ingest.demo import DemoLoad, load_demo, refuse_real_snapshots
@@ -70,7 +71,7 @@ def demo(database_url: str | None, force: bool) -> None:
                 answer = dispatch(question, context).text
             except UserError as exc:
                 answer = exc.message
-            click.echo(f'\n$ hubpulse ask "{question}"\n{answer}')
+            click.echo(f'\n$ hubpulse ask "{question}"\n{plain_text(answer)}')
     finally:
         engine.dispose()
     ask = f'hubpulse ask "{NEXT_QUESTION}"'
