@@ -20,7 +20,7 @@ from bot.model.aggregates import ATTRIBUTIONS, COUNTRY, LINEAGE, ORG, PUBLISHER
 from bot.model.periods import split_period
 from bot.store.reader import Model, Reader
 from bot.store.snapshots import is_demo_source
-from commands.args import parse_args
+from commands.args import parse_args, usage_error
 from commands.base import Command, Context
 from commands.hubpulse import help_answer
 from commands.share_frame import Frame, common, rows_of, standing, top_orgs
@@ -246,7 +246,10 @@ def run(text: str, context: Context) -> Answer:
         words, period = split_period(args.words, reader.clock.now().date())
         if period is not None and not period.needs_history:
             period = None  # 30d: the live snapshot, as with no period
-        check_last_word(words)
+        try:
+            check_last_word(words)
+        except UserError as exc:  # a malformed period: the usage shows where periods go
+            raise usage_error(COMMAND, exc.message) from None
         if period is not None:
             return args.publish(period_share(reader, words, period))
         frame = Frame.latest(reader)
@@ -255,7 +258,10 @@ def run(text: str, context: Context) -> Answer:
         try:
             name = resolve(" ".join(words), reader, frame.snapshot.id, groups=True)
         except UserError:
-            misplaced_period(words, versus=False)
+            try:
+                misplaced_period(words, versus=False)
+            except UserError as exc:
+                raise usage_error(COMMAND, exc.message) from None
             raise
         if isinstance(name, OrgName):
             answer = org_share(reader, frame, name, context.want_chart)

@@ -262,13 +262,17 @@ def check_last_word(words: Sequence[str]) -> None:
 
 def misplaced_period(words: Sequence[str], versus: bool) -> None:
     """A word that means to be a period but is not one, or is not at the end."""
-    for word in words:
+    for position, word in enumerate(words, start=1):
         if not LOOKS_LIKE_A_PERIOD.match(word):
             continue
         if versus:
             raise UserError(
                 f"{echo(word)} is not a target: a period goes at the end, "
                 "like `/share cn vs us 2025`."
+            )
+        if position < len(words):
+            raise UserError(
+                f"{echo(word)} is not a name: a period goes at the end, like `/share qwen 2025`."
             )
         raise UserError(f"{echo(word)} is not a period hubpulse knows; try {PERIODS}.")
 

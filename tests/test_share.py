@@ -201,6 +201,22 @@ def test_unknown_names_get_suggestions(world):
         ask(world, "qwn")
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025 qwen", "`2025` is not a name: a period goes at the end, like `/share qwen 2025`."),
+        ("qwen 20255", "`20255` is not a period hubpulse knows"),
+    ],
+)
+def test_a_misplaced_or_malformed_period_is_named_with_the_usage(world, text, expected):
+    with pytest.raises(UserError) as caught:
+        ask(world, text)
+    assert caught.value.message.startswith(expected)
+    assert "Usage: `/share [org | family | model | country | region] [vs another] [period]`" in (
+        caught.value.message
+    )
+
+
 @pytest.mark.parametrize("hostile", ["<!channel>", "<@U123> & <!here>", "z" * 10_000, "\u202e<b>"])
 def test_hostile_input_is_escaped_never_a_trace(world, hostile):
     with pytest.raises(UserError) as caught:
