@@ -40,20 +40,15 @@ from sqlalchemy import create_engine, text
 
 from bot.slack.replies import SLACK_BUSY
 from bot.slack.running import DATA_STORE_UNAVAILABLE
-from bot.store.engine import make_engine, upgrade
 from tests.fakes.slack import FakeSlack
 from tests.faults.proxy import FaultProxy
 from tests.slack_harness import (
     ACK_LIMIT_SECONDS,
-    BOT_TOKEN,
-    CHANNEL,
-    TEAM,
     Reply,
     ServeProcess,
-    command_body,
+    harness_slack,
     http,
-    signed_headers,
-    store_fixture_snapshots,
+    migrated_with_snapshots,
 )
 
 POSTGRES = os.environ.get(
@@ -62,13 +57,6 @@ POSTGRES = os.environ.get(
 HEALTH_LIMIT_SECONDS = 2.0
 RECOVERY_LIMIT_SECONDS = 10.0
 ANSWER_WAIT_SECONDS = 600.0
-
-
-def ask(server: ServeProcess, fake: FakeSlack, text: str) -> tuple[Reply, str]:
-    url = fake.response_url()
-    body = command_body("/share", text, response_url=url)
-    headers = signed_headers(body, "application/x-www-form-urlencoded")
-    return http(server.url + "/slack/events", data=body, headers=headers), url
 
 
 def rid(url: str) -> str:
@@ -86,21 +74,15 @@ def wait_until(condition: Callable[[], bool], limit: float, step: float = 0.2) -
 
 
 def rate_limited_run(commands: int, concurrency: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp, FakeSlack() as fake:
-        fake.add_workspace(TEAM, BOT_TOKEN)
-        fake.add_channel(TEAM, CHANNEL, member=True)
-        url = f"sqlite:///{Path(tmp) / 'hubpulse.db'}"
-        engine = make_engine(url)
-        upgrade(engine)
-        store_fixture_snapshots(engine, now=datetime.now(UTC))
-        engine.dispose()
+    with tempfile.TemporaryDirectory() as tmp, harness_slack() as fake:
+        url = migrated_with_snapshots(f"sqlite:///{Path(tmp) / 'hubpulse.db'}", datetime.now(UTC))
         with ServeProcess(fake, url) as server:
             fake.rate_limit_every("chat.postMessage", 3)
             fake.rate_limit_every("response_url", 3)
             texts = ["cn public" if n % 2 else "cn" for n in range(commands)]
             start = time.monotonic()
             with ThreadPoolExecutor(concurrency) as pool:
-                sent = list(pool.map(lambda t: ask(server, fake, t), texts))
+                sent = list(pool.map(server.post_share, texts))
             public = texts.count("cn public")
 
             def delivered() -> int:
@@ -146,15 +128,13 @@ def hung_database_run(hang: float) -> dict[str, float]:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     database = f"{POSTGRES}?options=-csearch_path%3D{schema}"
     try:
-        engine = make_engine(database)
-        upgrade(engine)
-        store_fixture_snapshots(engine, now=datetime.now(UTC))
-        engine.dispose()
-        with FakeSlack() as fake, FaultProxy(("127.0.0.1", 5432)) as proxy:
-            fake.add_workspace(TEAM, BOT_TOKEN)
-            fake.add_channel(TEAM, CHANNEL, member=True)
-            with ServeProcess(fake, proxy.url(database)) as server:
-                return _hang(server, fake, proxy, hang)
+        migrated_with_snapshots(database, datetime.now(UTC))
+        with (
+            harness_slack() as fake,
+            FaultProxy(("127.0.0.1", 5432)) as proxy,
+            ServeProcess(fake, proxy.url(database)) as server,
+        ):
+            return _hang(server, fake, proxy, hang)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -164,7 +144,7 @@ def hung_database_run(hang: float) -> dict[str, float]:
 def _hang(
     server: ServeProcess, fake: FakeSlack, proxy: FaultProxy, hang: float
 ) -> dict[str, float]:
-    warm, warm_url = ask(server, fake, "cn")
+    warm, warm_url = server.post_share("cn")
     assert warm.status == 200
     assert wait_until(lambda: any(c.ok and rid(warm_url) in c.path for c in fake.calls), 30)
     proxy.hang()
@@ -177,7 +157,7 @@ def _hang(
         with ThreadPoolExecutor(8) as pool:
             futures = []
             while time.monotonic() - hung_at < hang:
-                futures.append(pool.submit(ask, server, fake, "cn"))
+                futures.append(pool.submit(server.post_share, "cn"))
                 time.sleep(0.5)
             sent.extend(f.result() for f in futures)
         done.set()
@@ -193,7 +173,7 @@ def _hang(
     healthy = wait_until(
         lambda: http(server.url + "/healthz").status == 200, RECOVERY_LIMIT_SECONDS * 3, 0.1
     )
-    reply, url = ask(server, fake, "cn")
+    reply, url = server.post_share("cn")
     answered = wait_until(
         lambda: any(
             c.ok and rid(url) in c.path and "China" in str(c.params.get("text", ""))

@@ -23,10 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.store.engine import make_engine, upgrade
-from tests.fakes.slack import FakeSlack
 from tests.faults.edge import FORM, MIB, memory_of, reset_peak, send_body
-from tests.slack_harness import BOT_TOKEN, TEAM, ServeProcess, store_fixture_snapshots
+from tests.slack_harness import ServeProcess, harness_slack, migrated_with_snapshots
 
 TARGET_PEAK_MIB = 50
 TARGET_LOG_KIB = 100
@@ -71,13 +69,8 @@ def main() -> int:
     parser.add_argument("--burn", type=int, default=0, help="CPU-spinning processes meanwhile")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp, FakeSlack() as fake:
-        fake.add_workspace(TEAM, BOT_TOKEN)
-        url = f"sqlite:///{tmp}/bench.db"
-        engine = make_engine(url)
-        upgrade(engine)
-        store_fixture_snapshots(engine)
-        engine.dispose()
+    with tempfile.TemporaryDirectory() as tmp, harness_slack() as fake:
+        url = migrated_with_snapshots(f"sqlite:///{tmp}/bench.db")
         print(
             f"{args.requests} unsigned requests of {args.mib} MiB, {args.concurrency} at a time, "
             f"{args.burn} CPU burners"

@@ -1,4 +1,5 @@
-"""Shared fixtures: a clean environment and a migrated store on SQLite and on PostgreSQL."""
+"""Shared fixtures: a clean environment, a migrated store on SQLite and on PostgreSQL, and the
+harness's FakeSlack."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from huggingface_hub import constants as hf_constants
 from sqlalchemy import Engine, create_engine, text
 
 from bot.store.engine import make_engine, upgrade
+from tests.fakes.slack import FakeSlack
+from tests.slack_harness import harness_slack
 
 POSTGRES_URL = os.environ.get(
     "HUBPULSE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -102,3 +105,11 @@ def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    """FakeSlack with the harness's workspace, channel and user (``tests.slack_harness``); a
+    test module that needs another Slack defines its own ``fake``."""
+    with harness_slack() as running:
+        yield running

@@ -17,6 +17,7 @@ By construction:
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -24,12 +25,18 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Engine
+from slack_sdk.models.blocks import Block
+from sqlalchemy import Engine, event
 
+from bot.answers.message import Answer
 from bot.core.clock import FrozenClock
 from bot.core.registry import Registry
 from bot.ingest.archive import LocalArchive
 from bot.ingest.backfill import backfill
+from bot.store.engine import make_engine, upgrade
+from bot.store.reader import Reader
+from commands import share
+from commands.base import Context
 
 LABEL = "hfmlsoc/hub_weekly_snapshots"
 FIRST = date(2024, 12, 2)
@@ -109,6 +116,39 @@ def import_archive(engine: Engine, root: Path, registry: Registry) -> None:
     archive.label = LABEL  # as if it were the public archive
     report = backfill(engine, archive, registry, clock=FrozenClock(NOW - timedelta(days=1)))
     assert not report.failed
+
+
+def history_engine(folder: Path, root: Path, registry: Registry) -> Engine:
+    """A migrated SQLite store in ``folder`` holding the archive at ``root``, imported."""
+    engine = make_engine(f"sqlite:///{folder / 'hub.db'}")
+    upgrade(engine)
+    import_archive(engine, root, registry)
+    return engine
+
+
+def ask(engine: Engine, text: str, registry: Registry, want_chart: bool = False) -> Answer:
+    """``/share text`` at ``NOW``: the answer, checked to be at most 50 valid blocks."""
+    reader = Reader(engine, registry, FrozenClock(NOW))
+    answer = share.COMMAND.run(text, Context(reader, engine, want_chart=want_chart))
+    assert len(answer.blocks) <= 50
+    for block in answer.blocks:
+        Block.parse(block).validate_json()
+    return answer
+
+
+def checkouts(engine: Engine, text: str, registry: Registry, want_chart: bool = False) -> int:
+    """How many connections answering ``/share text`` checks out of ``engine``'s pool."""
+    taken: list[object] = []
+
+    def checkout(*_: object) -> None:
+        taken.append(threading.get_ident())
+
+    event.listen(engine, "checkout", checkout)
+    try:
+        ask(engine, text, registry, want_chart=want_chart)
+    finally:
+        event.remove(engine, "checkout", checkout)
+    return len(taken)
 
 
 # The independent computation: pandas over the parquet files, by the definitions.

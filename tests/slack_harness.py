@@ -24,7 +24,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +42,7 @@ from bot.model.records import to_record
 from bot.slack.app import build_app
 from bot.slack.http import http_server, make_wsgi_app
 from bot.slack.services import HubpulseApp
+from bot.store.engine import make_engine, upgrade
 from bot.store.writer import store_crawl
 from commands.base import Command
 from tests.fakes.hub import make_record
@@ -48,6 +50,7 @@ from tests.fakes.slack import FakeSlack
 
 SIGNING_SECRET = "8f742231b10e8888abcd99fffeee85a5"
 BOT_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
+APP_TOKEN = "xapp-1-A0HUBPULSE-1234567890-0123456789abcdef"
 CLIENT_ID = "1111111111.2222222222"
 CLIENT_SECRET = "c0ffee0123456789abcdef0123456789"
 TEAM, CHANNEL, USER = "T1", "C1", "U1"
@@ -115,6 +118,29 @@ def store_fixture_snapshots(engine: Engine, now: datetime = NOW) -> None:
         )
 
 
+def migrated_with_snapshots(database_url: str, now: datetime = NOW) -> str:
+    """Migrate the database at ``database_url`` and store the two fixture snapshots in it, for
+    a server in another process to read; the URL again."""
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        store_fixture_snapshots(engine, now=now)
+    finally:
+        engine.dispose()
+    return database_url
+
+
+@contextmanager
+def harness_slack() -> Iterator[FakeSlack]:
+    """A running FakeSlack with the harness's workspace (``TEAM``, ``BOT_TOKEN``), its channel
+    ``CHANNEL`` with the bot in it, and its user ``USER``."""
+    with FakeSlack() as fake:
+        fake.add_workspace(TEAM, BOT_TOKEN)
+        fake.add_channel(TEAM, CHANNEL)
+        fake.add_user(TEAM, USER)
+        yield fake
+
+
 def sign(body: bytes, timestamp: str, secret: str = SIGNING_SECRET) -> str:
     """Slack's v0 signature: hex HMAC-SHA256 of ``v0:{timestamp}:{body}``."""
     base = b"v0:" + timestamp.encode() + b":" + body
@@ -132,7 +158,7 @@ def signed_headers(
     }
 
 
-def command_body(
+def command_fields(
     command: str,
     text: str,
     *,
@@ -140,25 +166,29 @@ def command_body(
     team_id: str = TEAM,
     channel_id: str = CHANNEL,
     user_id: str = USER,
-) -> bytes:
-    """A slash command's form body, with the fields Slack sends."""
-    return urlencode(
-        {
-            "token": "deprecated-verification-token",
-            "team_id": team_id,
-            "team_domain": team_id.lower(),
-            "channel_id": channel_id,
-            "channel_name": channel_id.lower(),
-            "user_id": user_id,
-            "user_name": user_id.lower(),
-            "command": command,
-            "text": text,
-            "api_app_id": FakeSlack.APP_ID,
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-        }
-    ).encode()
+) -> dict[str, str]:
+    """A slash command's fields, as Slack sends them (form-encoded over HTTP, a Socket Mode
+    envelope's payload as they are)."""
+    return {
+        "token": "deprecated-verification-token",
+        "team_id": team_id,
+        "team_domain": team_id.lower(),
+        "channel_id": channel_id,
+        "channel_name": channel_id.lower(),
+        "user_id": user_id,
+        "user_name": user_id.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": FakeSlack.APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+    }
+
+
+def command_body(command: str, text: str, **fields: str) -> bytes:
+    """A slash command's form body: ``command_fields`` (same arguments), form-encoded."""
+    return urlencode(command_fields(command, text, **fields)).encode()
 
 
 @dataclass
@@ -353,6 +383,7 @@ class ServeProcess:
     """
 
     def __init__(self, fake: FakeSlack, database_url: str) -> None:
+        self.fake = fake
         self.env = {
             **os.environ,
             "HUBPULSE_DATABASE_URL": database_url,
@@ -407,7 +438,15 @@ class ServeProcess:
             self._drain.join(timeout=5)
         return code
 
-    def post_command(self, command: str, text: str, response_url: str) -> Reply:
-        body = command_body(command, text, response_url=response_url)
+    def post_command(
+        self, command: str, text: str, response_url: str, *, team_id: str = TEAM
+    ) -> Reply:
+        body = command_body(command, text, response_url=response_url, team_id=team_id)
         headers = signed_headers(body, "application/x-www-form-urlencoded")
         return http(self.url + "/slack/events", data=body, headers=headers)
+
+    def post_share(self, text: str, *, team_id: str = TEAM) -> tuple[Reply, str]:
+        """``/share text`` with a new response URL on the fake: the acknowledgement, and the
+        URL the answer will go to."""
+        url = self.fake.response_url()
+        return self.post_command("/share", text, url, team_id=team_id), url

@@ -23,9 +23,7 @@ from tests.fakes.slack import Call, FakeSlack
 from tests.faults.proxy import FaultProxy
 from tests.slack_harness import (
     ACK_LIMIT_SECONDS,
-    BOT_TOKEN,
     CHANNEL,
-    TEAM,
     SlackHarness,
     store_fixture_snapshots,
 )
@@ -51,14 +49,6 @@ def slow_run(text: str, context: Context) -> Answer:
 SLOW = Command(
     name="/slow", summary="A slow command", usage="/slow", examples=("/slow",), run=slow_run
 )
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        server.add_workspace(TEAM, BOT_TOKEN)
-        server.add_channel(TEAM, CHANNEL, member=True)
-        yield server
 
 
 @pytest.fixture

@@ -23,9 +23,7 @@ from bot.store.replays import PURGE_EVERY, ReplayStore
 from tests.fakes.slack import FakeSlack
 from tests.faults.edge import FORM, MALFORMED
 from tests.slack_harness import (
-    BOT_TOKEN,
     SIGNING_SECRET,
-    TEAM,
     SlackHarness,
     command_body,
     http,
@@ -35,14 +33,6 @@ from tests.slack_harness import (
 
 EVENTS = "/slack/events"
 MARKER = "BODY-MARKER-7f3a"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        server.add_workspace(TEAM, BOT_TOKEN)
-        server.add_channel(TEAM, "C1")
-        yield server
 
 
 @pytest.fixture

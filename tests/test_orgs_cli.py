@@ -5,7 +5,6 @@ puts an import to use."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,9 +19,9 @@ from bot.ingest import hub
 from bot.ingest.org_source import MAX_BYTES
 from bot.ingest.refresh import refresh
 from bot.model.aggregates import COUNTRY, PUBLISHER
-from bot.store.engine import make_engine, upgrade
 from bot.store.orgs import imported_orgs, with_imports
 from bot.store.reader import Reader
+from tests.cli_checks import one_line_error
 from tests.fakes.hub import FakeHub, make_record
 from tests.test_registry_share import TAKEN, TOTAL, store_world
 
@@ -44,23 +43,13 @@ def env(monkeypatch: pytest.MonkeyPatch, sqlite_url: str) -> str:
 
 
 @pytest.fixture
-def store(env: str) -> Iterator[Engine]:
-    engine = make_engine(env)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
+def store(env: str, sqlite_engine: Engine) -> Engine:
+    """The migrated store ``env`` points the CLI at."""
+    return sqlite_engine
 
 
 def run(*args: str) -> Result:
     return CliRunner().invoke(main, ["orgs", *args], prog_name="hubpulse")
-
-
-def one_line_error(result: Result) -> str:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 class Serve:

@@ -27,6 +27,7 @@ from bot.core.registry import load_registry
 from bot.store.engine import make_engine
 from bot.store.reader import Reader
 from bot.store.snapshots import COMPLETE, FAILED
+from tests.cli_checks import one_line_error
 from tests.fakes.hub import FakeHub, make_record
 
 RECORDS = [
@@ -80,14 +81,6 @@ def env(monkeypatch: pytest.MonkeyPatch, sqlite_url: str, fake_hub: FakeHub) -> 
 
 def run(*args: str) -> Result:
     return CliRunner().invoke(main, ["refresh", *args], prog_name="hubpulse")
-
-
-def one_line_error(result: Result) -> str:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def snapshots(url: str) -> list[tuple[str, str | None]]:

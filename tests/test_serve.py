@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
@@ -13,19 +10,10 @@ from tests.fakes.slack import FakeSlack
 from tests.slack_harness import (
     BOT_TOKEN,
     SIGNING_SECRET,
-    TEAM,
     ServeProcess,
     http,
     store_fixture_snapshots,
 )
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        server.add_workspace(TEAM, BOT_TOKEN)
-        server.add_channel(TEAM, "C1")
-        yield server
 
 
 def test_without_slack_settings_it_says_what_is_missing(sqlite_url: str):

@@ -3,16 +3,13 @@ against pandas on the same parquet files (``tests.share_history_world``)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from slack_sdk.models.blocks import Block
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
-from bot.answers.message import Answer
 from bot.answers.render import downloads, percent
 from bot.core.clock import FrozenClock
 from bot.core.errors import UserError
@@ -22,11 +19,8 @@ from bot.ingest.backfill import backfill
 from bot.model.leads import FIRST, SECOND, Point, compare
 from bot.model.period_shares import CUMULATIVE, GROWTH, WINDOWS, find_span
 from bot.model.periods import split_period
-from bot.store.engine import make_engine, upgrade
 from bot.store.history import History, KeyWeek
-from bot.store.reader import Reader
 from commands import share
-from commands.base import Context
 from commands.share_history import NO_HISTORY, PeriodReader, same_figures
 from tests.fixtures_cache import context as live_context
 from tests.fixtures_cache import world_engine
@@ -36,6 +30,9 @@ from tests.share_history_world import (
     LABEL,
     NOW,
     Files,
+    ask,
+    checkouts,
+    history_engine,
     import_archive,
     lead_changes,
     write_archive,
@@ -64,20 +61,9 @@ def files(archive: Path, registry: Registry) -> Files:
 def world(
     tmp_path_factory: pytest.TempPathFactory, archive: Path, registry: Registry
 ) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('history') / 'hub.db'}")
-    upgrade(engine)
-    import_archive(engine, archive, registry)
+    engine = history_engine(tmp_path_factory.mktemp("history"), archive, registry)
     yield engine
     engine.dispose()
-
-
-def ask(engine: Engine, text: str, registry: Registry, want_chart: bool = False) -> Answer:
-    reader = Reader(engine, registry, FrozenClock(NOW))
-    answer = share.COMMAND.run(text, Context(reader, engine, want_chart=want_chart))
-    assert len(answer.blocks) <= 50
-    for block in answer.blocks:
-        Block.parse(block).validate_json()
-    return answer
 
 
 def refused(engine: Engine, text: str, registry: Registry) -> str:
@@ -402,17 +388,7 @@ def test_demo_weeks_are_labelled_illustrative(tmp_path, sqlite_engine, registry)
     ],
 )
 def test_an_answer_checks_out_one_connection(world, registry, text, want_chart):
-    checkouts: list[object] = []
-
-    def checkout(*_: object) -> None:
-        checkouts.append(threading.get_ident())
-
-    event.listen(world, "checkout", checkout)
-    try:
-        ask(world, text, registry, want_chart=want_chart)
-    finally:
-        event.remove(world, "checkout", checkout)
-    assert len(checkouts) == 1
+    assert checkouts(world, text, registry, want_chart=want_chart) == 1
 
 
 def test_the_same_answers_on_each_database(engine, archive, files, registry):

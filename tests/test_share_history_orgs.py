@@ -28,13 +28,12 @@ from bot.core.errors import UserError
 from bot.core.registry import Registry
 from bot.model.aggregates import LINEAGE, ORG, ORG_ROWS_KEPT, PUBLISHER
 from bot.model.hub_week import reduce_week
-from bot.store.engine import make_engine, upgrade
 from bot.store.history import WeekCost, imported_weeks, write_week
 from bot.store.reader import Reader
 from commands import share
 from commands.base import Context
 from tests.hubworld import small_registry
-from tests.share_history_world import NOW, import_archive
+from tests.share_history_world import NOW, history_engine
 
 DAYS = [date(2025, 1, 6), date(2025, 6, 30), date(2026, 1, 5)]
 FILLERS = 550
@@ -91,9 +90,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, registry: Registry) -> Itera
         path = root / "models" / day.isoformat() / "models.parquet"
         path.parent.mkdir(parents=True)
         pq.write_table(table(k), path, row_group_size=100)
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('history') / 'hub.db'}")
-    upgrade(engine)
-    import_archive(engine, root, registry)
+    engine = history_engine(tmp_path_factory.mktemp("history"), root, registry)
     yield engine
     engine.dispose()
 
@@ -138,11 +135,15 @@ def test_a_week_keeps_an_org_for_either_measure_with_both_figures(registry):
     assert lineage_30d["famx"].rank > ORG_ROWS_KEPT
 
 
+def oldfav_latest_all_time() -> tuple[int, int]:
+    """``oldfav``'s all-time downloads in the last week, and the whole Hub's."""
+    last = len(DAYS) - 1
+    return OLDFAV_BASE + OLDFAV_GROWTH * last, sum(a for _, a in rows(last).values())
+
+
 def test_an_org_first_by_all_time_and_last_by_30_day_answers_all_time(world, registry):
     text = ask(world, "oldfav all-time", registry).text
-    latest = rows(len(DAYS) - 1)
-    total = sum(a for _, a in latest.values())
-    mine = OLDFAV_BASE + OLDFAV_GROWTH * (len(DAYS) - 1)
+    mine, total = oldfav_latest_all_time()
     assert (
         f"• Own repos (publisher attribution): *{percent(mine / total)}* of all-time downloads "
         f"· {downloads(mine)}"
@@ -168,9 +169,7 @@ def test_an_org_first_by_all_time_answers_a_period_from_its_growth(world, regist
 
 def test_head_to_head_with_an_archive_only_author(world, registry):
     text = ask(world, "oldfav vs qwen", registry).text
-    latest = rows(len(DAYS) - 1)
-    total = sum(a for _, a in latest.values())
-    mine = OLDFAV_BASE + OLDFAV_GROWTH * (len(DAYS) - 1)
+    mine, total = oldfav_latest_all_time()
     assert (
         f"• *All-time downloads*, week of 5 Jan 2026: the oldfav family *{percent(mine / total)}*"
     ) in text

@@ -9,31 +9,26 @@ aliases ``阿里巴巴`` and ``alibaba`` with Qwen: a group of two orgs. ``someo
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from slack_sdk.models.blocks import Block
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
-from bot.answers.message import Answer
 from bot.answers.render import downloads, percent
-from bot.core.clock import FrozenClock
 from bot.core.errors import UserError
 from bot.core.registry import Org, Registry, region_of
 from bot.model.periods import split_period
-from bot.store.engine import make_engine, upgrade
-from bot.store.reader import Reader
-from commands import share
-from commands.base import Context
 from tests.hubworld import small_registry
 from tests.share_history_world import (
     DAYS,
     NOW,
     Files,
+    ask,
+    checkouts,
+    history_engine,
     import_archive,
     lead_changes,
     write_archive,
@@ -74,20 +69,9 @@ def files(archive: Path, registry: Registry) -> Files:
 def world(
     tmp_path_factory: pytest.TempPathFactory, archive: Path, registry: Registry
 ) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('regions') / 'hub.db'}")
-    upgrade(engine)
-    import_archive(engine, archive, registry)
+    engine = history_engine(tmp_path_factory.mktemp("regions"), archive, registry)
     yield engine
     engine.dispose()
-
-
-def ask(engine: Engine, text: str, registry: Registry, want_chart: bool = False) -> Answer:
-    reader = Reader(engine, registry, FrozenClock(NOW))
-    answer = share.COMMAND.run(text, Context(reader, engine, want_chart=want_chart))
-    assert len(answer.blocks) <= 50
-    for block in answer.blocks:
-        Block.parse(block).validate_json()
-    return answer
 
 
 def period_of(words: str) -> tuple[date, date]:
@@ -309,17 +293,7 @@ def test_a_group_and_a_region_are_refused_against_themselves(world, registry):
 
 @pytest.mark.parametrize("text", ["eu 2025", "阿里巴巴 2025", "eu vs us", "alibaba vs cn 2025"])
 def test_a_region_or_group_answer_checks_out_one_connection(world, registry, text):
-    checkouts: list[object] = []
-
-    def checkout(*_: object) -> None:
-        checkouts.append(threading.get_ident())
-
-    event.listen(world, "checkout", checkout)
-    try:
-        ask(world, text, registry, want_chart=True)
-    finally:
-        event.remove(world, "checkout", checkout)
-    assert len(checkouts) == 1
+    assert checkouts(world, text, registry, want_chart=True) == 1
 
 
 def test_regions_and_groups_on_each_database(engine, archive, files, registry):

@@ -10,7 +10,6 @@ the figures under load are ``benchmarks/faults_answers.py``'s.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +18,7 @@ from sqlalchemy import Engine
 
 from bot.slack.running import DATA_STORE_UNAVAILABLE
 from bot.slackapi.installations import installation_store
-from bot.store.engine import make_engine, upgrade
+from bot.store.engine import make_engine
 from tests.fakes.slack import Call, FakeSlack
 from tests.faults.proxy import FaultProxy
 from tests.slack_harness import (
@@ -30,9 +29,7 @@ from tests.slack_harness import (
     TEAM,
     Reply,
     ServeProcess,
-    command_body,
     http,
-    signed_headers,
     store_fixture_snapshots,
 )
 
@@ -41,43 +38,10 @@ HEALTH_LIMIT_SECONDS = 2.0
 WAIT = 30.0
 #: The issue's "service normal within 10 s of recovery".
 RECOVERY_SECONDS = 10.0
-POSTGRES_PORT = 5432
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        server.add_workspace(TEAM, BOT_TOKEN)
-        server.add_channel(TEAM, "C1", member=True)
-        yield server
-
-
-@pytest.fixture
-def world(postgres_url: str) -> str:
-    """A migrated schema on the real PostgreSQL with two fresh snapshots."""
-    engine = make_engine(postgres_url)
-    upgrade(engine)
-    store_fixture_snapshots(engine, now=datetime.now(UTC))
-    engine.dispose()
-    return postgres_url
-
-
-@pytest.fixture
-def proxy() -> Iterator[FaultProxy]:
-    with FaultProxy(("127.0.0.1", POSTGRES_PORT)) as running:
-        yield running
 
 
 def responses(fake: FakeSlack, url: str) -> list[Call]:
     return [c for c in fake.calls_to("response_url") if c.path.endswith(url.rsplit("/", 1)[-1])]
-
-
-def ask(server: ServeProcess, fake: FakeSlack, text: str, team_id: str = TEAM) -> tuple[Reply, str]:
-    """Send ``/share text``; the acknowledgement and the response URL it will answer on."""
-    url = fake.response_url()
-    body = command_body("/share", text, response_url=url, team_id=team_id)
-    headers = signed_headers(body, "application/x-www-form-urlencoded")
-    return http(server.url + "/slack/events", data=body, headers=headers), url
 
 
 def heard(fake: FakeSlack, url: str) -> str:
@@ -90,6 +54,13 @@ def heard(fake: FakeSlack, url: str) -> str:
 def acked(reply: Reply) -> None:
     assert reply.status == 200, reply.body
     assert reply.seconds < ACK_LIMIT_SECONDS
+
+
+def answer(server: ServeProcess, text: str, team_id: str = TEAM) -> str:
+    """Send ``/share text``, acknowledged in time; the text of the one answer it gets."""
+    reply, url = server.post_share(text, team_id=team_id)
+    acked(reply)
+    return heard(server.fake, url)
 
 
 def healthy_again(server: ServeProcess) -> float:
@@ -111,22 +82,16 @@ def unhealthy_in_time(server: ServeProcess) -> None:
 
 def test_a_hung_database_single_workspace(fake: FakeSlack, world: str, proxy: FaultProxy):
     with ServeProcess(fake, proxy.url(world)) as server:
-        reply, url = ask(server, fake, "china")
-        acked(reply)
-        assert "China" in heard(fake, url)
+        assert "China" in answer(server, "china")
 
         proxy.hang()
         unhealthy_in_time(server)
-        reply, url = ask(server, fake, "china")
-        acked(reply)
-        assert heard(fake, url) == DATA_STORE_UNAVAILABLE
+        assert answer(server, "china") == DATA_STORE_UNAVAILABLE
         unhealthy_in_time(server)
 
         proxy.recover()
         healthy_again(server)
-        reply, url = ask(server, fake, "china")
-        acked(reply)
-        assert "China" in heard(fake, url)
+        assert "China" in answer(server, "china")
         assert server.stop() == 0
     assert "Traceback" not in "".join(server.log)
 
@@ -158,23 +123,17 @@ def test_oauth_mode_acknowledges_whatever_the_database_does(
     server.env |= {"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET}
     del server.env["SLACK_BOT_TOKEN"]
     with server:
-        reply, url = ask(server, fake, "china")
-        acked(reply)
-        assert "China" in heard(fake, url)
+        assert "China" in answer(server, "china")
 
         getattr(proxy, fault)()
         # A workspace whose installation is in memory, and one never seen before.
         for team in (TEAM, "T2"):
-            reply, url = ask(server, fake, "china", team_id=team)
-            acked(reply)
-            assert heard(fake, url) == DATA_STORE_UNAVAILABLE, team
+            assert answer(server, "china", team) == DATA_STORE_UNAVAILABLE, team
         unhealthy_in_time(server)
 
         proxy.recover()
         healthy_again(server)
-        reply, url = ask(server, fake, "china")
-        acked(reply)
-        assert "China" in heard(fake, url)
+        assert "China" in answer(server, "china")
     assert "Traceback" not in "".join(server.log)
 
 
@@ -185,7 +144,7 @@ def test_answers_survive_rate_limits_and_an_outage(
     fake.rate_limit_every("chat.postMessage", 3)
     fake.rate_limit_every("response_url", 3)
     with ServeProcess(fake, sqlite_url) as server:
-        sent = [ask(server, fake, f"china {'public' if n % 2 else ''}".strip()) for n in range(6)]
+        sent = [server.post_share(f"china {'public' if n % 2 else ''}".strip()) for n in range(6)]
         for reply, _ in sent:
             acked(reply)
         fake.wait_for(lambda calls: len([c for c in calls if c.ok and _answer(c)]) >= 6, WAIT)
@@ -193,7 +152,7 @@ def test_answers_survive_rate_limits_and_an_outage(
         fake.rate_limit_every("response_url", 0)
         fake.fail_http("response_url", 503, times=2)
         fake.fail_http("chat.postMessage", 503, times=2)
-        more = [ask(server, fake, "china public"), ask(server, fake, "china")]
+        more = [server.post_share("china public"), server.post_share("china")]
         fake.wait_for(lambda calls: len([c for c in calls if c.ok and _answer(c)]) >= 8, WAIT)
         scraped = _scraped_once_counted(server, 8)
         assert server.stop() == 0

@@ -25,8 +25,6 @@ from tests.faults.edge import (
     send_body,
 )
 from tests.slack_harness import (
-    BOT_TOKEN,
-    TEAM,
     ServeProcess,
     command_body,
     http,
@@ -35,14 +33,6 @@ from tests.slack_harness import (
 )
 
 EVENTS = "/slack/events"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        server.add_workspace(TEAM, BOT_TOKEN)
-        server.add_channel(TEAM, "C1")
-        yield server
 
 
 @pytest.fixture

@@ -172,6 +172,14 @@ def _until(
     return time.monotonic() - started
 
 
+def _kill_all(schedulers: list[Scheduler]) -> None:
+    """SIGKILL whichever schedulers still run, and reap them."""
+    for s in schedulers:
+        if s.process.poll() is None:
+            s.process.kill()
+            s.process.wait()
+
+
 def _snapshots(engine: Engine) -> list[str]:
     with engine.connect() as connection:
         rows = connection.execute(select(schema.snapshots.c.status).order_by(schema.snapshots.c.id))
@@ -234,10 +242,7 @@ def test_two_schedulers_run_each_job_once_and_the_survivor_takes_over(
         assert ran_digest not in standby.text()
         print(f"takeover {time.monotonic() - killed:.1f} s after SIGKILL ({took_over:.1f} s)")
     finally:
-        for s in schedulers:
-            if s.process.poll() is None:
-                s.process.kill()
-                s.process.wait()
+        _kill_all(schedulers)
         engine.dispose()
 
 
@@ -277,10 +282,7 @@ def test_the_survivor_redoes_the_refresh_its_killed_leader_left_half_done(
         assert "refresh: snapshot 3 complete" in survivor.text()
         print(f"survivor's refresh complete {time.monotonic() - killed:.1f} s after SIGKILL")
     finally:
-        for s in schedulers:
-            if s.process.poll() is None:
-                s.process.kill()
-                s.process.wait()
+        _kill_all(schedulers)
         engine.dispose()
 
 

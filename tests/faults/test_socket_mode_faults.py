@@ -15,30 +15,25 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.slack.running import DATA_STORE_UNAVAILABLE
-from bot.store.engine import make_engine, upgrade
 from tests.fakes.slack import Call, FakeSlack
 from tests.fakes.socket_mode import FakeSocketMode
 from tests.faults.proxy import FaultProxy
 from tests.slack_harness import (
     ACK_LIMIT_SECONDS,
+    APP_TOKEN,
     BOT_TOKEN,
     CHANNEL,
-    TEAM,
-    USER,
-    store_fixture_snapshots,
+    command_fields,
 )
 
 pytestmark = pytest.mark.postgres
 
-APP_TOKEN = "xapp-1-A0HUBPULSE-1234567890-0123456789abcdef"
-POSTGRES_PORT = 5432
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 30.0
 """How long an answer may take to arrive (generous: slow CI machines)."""
@@ -79,30 +74,6 @@ class SocketServe:
 
 
 @pytest.fixture
-def world(postgres_url: str) -> str:
-    engine = make_engine(postgres_url)
-    upgrade(engine)
-    store_fixture_snapshots(engine, now=datetime.now(UTC))
-    engine.dispose()
-    return postgres_url
-
-
-@pytest.fixture
-def proxy() -> Iterator[FaultProxy]:
-    with FaultProxy(("127.0.0.1", POSTGRES_PORT)) as running:
-        yield running
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        server.add_workspace(TEAM, BOT_TOKEN)
-        server.add_channel(TEAM, CHANNEL, member=True)
-        server.add_user(TEAM, USER)
-        yield server
-
-
-@pytest.fixture
 def serving(
     fake: FakeSlack, world: str, proxy: FaultProxy
 ) -> Iterator[tuple[FakeSocketMode, SocketServe]]:
@@ -119,30 +90,14 @@ def serving(
         assert "Traceback" not in "".join(server.log)
 
 
-def command(text: str, response_url: str) -> dict[str, Any]:
-    return {
-        "token": "deprecated-verification-token",
-        "team_id": TEAM,
-        "team_domain": "acme",
-        "channel_id": CHANNEL,
-        "channel_name": "general",
-        "user_id": USER,
-        "user_name": "ada",
-        "command": "/share",
-        "text": text,
-        "api_app_id": FakeSlack.APP_ID,
-        "is_enterprise_install": "false",
-        "response_url": response_url,
-        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-    }
-
-
 def ask(front: FakeSocketMode, fake: FakeSlack, text: str) -> str:
     """Send ``/share text`` over the socket; assert it is acknowledged in time; return the
     response URL the answer goes to."""
     url = fake.response_url()
     sent = time.monotonic()
-    envelope = front.send_envelope("slash_commands", command(text, url))
+    envelope = front.send_envelope(
+        "slash_commands", command_fields("/share", text, response_url=url)
+    )
     ack = front.wait_for_ack(envelope, WAIT)
     assert time.monotonic() - sent < ACK_LIMIT_SECONDS
     assert ack["envelope_id"] == envelope
