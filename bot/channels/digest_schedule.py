@@ -22,9 +22,9 @@ from sqlalchemy import ColumnElement, Connection, Engine, select, update
 from sqlalchemy.engine import RowMapping
 
 from bot.channels.channel import Channel
-from bot.channels.upsert import dialect_insert
 from bot.core.clock import as_utc
 from bot.store.channel_tables import digests
+from bot.store.upsert import dialect_insert
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -45,12 +45,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 
 from bot.channels.channel import Channel
 from bot.core.clock import as_utc
 from bot.store.channel_tables import deliveries
+from bot.store.upsert import dialect_insert
 
 PENDING, CLAIMED, SENT, FAILED = "pending", "claimed", "sent", "failed"
 DIGEST, ALERT = "digest", "alert"
@@ -107,9 +107,8 @@ def new_claimer() -> str:
 
 def _insert_new(connection: Connection, values: dict[str, Any]) -> Delivery | None:
     """Insert a delivery unless its key exists; the new row, or None when it existed."""
-    module: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = (
-        module.insert(deliveries)
+        dialect_insert(connection, deliveries)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["team_id", "channel_id", "kind", "period_key"])
         .returning(*deliveries.c)
@@ -157,8 +156,7 @@ def enqueue(connection: Connection, items: Sequence[Pending], now: datetime) -> 
     that exist already are left alone. Returns how many were offered."""
     if not items:
         return 0
-    module: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = module.insert(deliveries).on_conflict_do_nothing(
+    statement = dialect_insert(connection, deliveries).on_conflict_do_nothing(
         index_elements=["team_id", "channel_id", "kind", "period_key"]
     )
     rows = [

@@ -20,12 +20,12 @@ from sqlalchemy.engine import RowMapping
 from bot.answers import names
 from bot.answers.mrkdwn import echo, escape
 from bot.channels.channel import Channel
-from bot.channels.upsert import dialect_insert
 from bot.core.clock import as_utc
 from bot.core.errors import UserError
 from bot.core.registry import country_name
 from bot.store.channel_tables import subscriptions
 from bot.store.reader import Reader
+from bot.store.upsert import dialect_insert
 
 ORG, COUNTRY = "org", "country"
 RELEASES, SHARE, ALL = "releases", "share", "all"
@@ -238,13 +238,13 @@ def subscribe(
             .on_conflict_do_nothing(
                 index_elements=["team_id", "channel_id", "target_kind", "target_key"]
             )
-            .returning(subscriptions.c.id)
+            .returning(*subscriptions.c)
         )
-        created = c.execute(statement).first() is not None
+        inserted = c.execute(statement).mappings().first()
+        if inserted is not None:
+            return Change(_subscription(inserted), CREATED)
         row = _locked(c, channel, target)
-        assert row is not None  # inserted, or there already
-        if created:
-            return Change(_subscription(row), CREATED)
+        assert row is not None  # the insert found it there
         previous = decode_features(row["features"])
         paused = row["paused_reason"] is not None
         wanted = previous | features
@@ -259,9 +259,7 @@ def subscribe(
         }
         if row["share_baseline"] is None:
             values.update(baseline)
-        c.execute(update(subscriptions).where(subscriptions.c.id == row["id"]).values(values))
-        fresh = _locked(c, channel, target)
-    assert fresh is not None
+        fresh = _updated(c, row["id"], values)
     return Change(_subscription(fresh), UPDATED, previous)
 
 
@@ -271,6 +269,17 @@ def _locked(c: Connection, channel: Channel, target: Target) -> RowMapping | Non
     statement holds the database's write lock)."""
     query = select(subscriptions).where(_where_target(channel, target)).with_for_update()
     return c.execute(query).mappings().first()
+
+
+def _updated(c: Connection, subscription_id: int, values: dict[str, object]) -> RowMapping:
+    """Update one subscription's row; the row as it now is."""
+    statement = (
+        update(subscriptions)
+        .where(subscriptions.c.id == subscription_id)
+        .values(values)
+        .returning(*subscriptions.c)
+    )
+    return c.execute(statement).mappings().one()
 
 
 def unsubscribe(
@@ -294,10 +303,7 @@ def unsubscribe(
         if not left:
             c.execute(delete(subscriptions).where(subscriptions.c.id == row["id"]))
             return Removal(target, before, None)
-        values = {"features": encode_features(left), "updated_at": now}
-        c.execute(update(subscriptions).where(subscriptions.c.id == row["id"]).values(values))
-        fresh = _locked(c, channel, target)
-    assert fresh is not None
+        fresh = _updated(c, row["id"], {"features": encode_features(left), "updated_at": now})
     return Removal(target, before, _subscription(fresh))
 
 

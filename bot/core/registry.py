@@ -154,19 +154,16 @@ def country_name(code: str) -> str:
     return COUNTRY_NAMES.get(code, code)
 
 
+_PLACEHOLDER_REGION = {code: region for region, code in REGION_PLACEHOLDER.items()}
+
+
 def region_of(country: str) -> str | None:
     """The region of a country code; None for unregistered authors (they have no region)."""
     if country == UNKNOWN_COUNTRY:
         return None
-    if country == "US":
-        return "us"
-    if country == "CN":
-        return "china"
     if country in EU_COUNTRIES:
         return "eu"
-    if country == REGION_PLACEHOLDER["unknown"]:
-        return "unknown"
-    return "other"
+    return _PLACEHOLDER_REGION.get(country, "other")
 
 
 def region_name(region: str) -> str:

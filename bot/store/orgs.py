@@ -12,16 +12,8 @@ from bot.core.registry import Org, Registry
 from bot.store.bulk import insert_rows
 from bot.store.org_tables import org_imports
 
-COLUMNS = (
-    "org_lower",
-    "org",
-    "country",
-    "display_name",
-    "aliases",
-    "source",
-    "origin",
-    "imported_at",
-)
+COLUMNS = tuple(org_imports.c.keys())
+"""The table's columns, in order: ``save_orgs`` writes rows in this order."""
 
 
 def imported_orgs(engine: Engine) -> list[Org]:

@@ -12,12 +12,11 @@ import hashlib
 import itertools
 import threading
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, Engine, delete
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.store.replay_tables import request_replays
+from bot.store.upsert import dialect_insert
 
 PURGE_EVERY = 100
 
@@ -25,11 +24,6 @@ PURGE_EVERY = 100
 def replay_key(timestamp: str, signature: str) -> str:
     """The key of a signed request: its signature covers its body and its timestamp."""
     return hashlib.sha256(f"{timestamp}:{signature}".encode()).hexdigest()
-
-
-def _insert(connection: Connection) -> Any:
-    module: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return module.insert(request_replays)
 
 
 class ReplayStore:
@@ -46,7 +40,7 @@ class ReplayStore:
             purge = next(self._inserts) % PURGE_EVERY == 0
         with self.engine.begin() as connection:
             statement = (
-                _insert(connection)
+                dialect_insert(connection, request_replays)
                 .values(key=key, expires_at=expires_at)
                 .on_conflict_do_nothing(index_elements=["key"])
                 .returning(request_replays.c.key)
