@@ -20,7 +20,7 @@ from bot.answers.names import CountryName, GroupName, ModelName, OrgName, Region
 from bot.answers.render import as_of, render_message
 from bot.core.errors import UserError
 from bot.core.registry import UNKNOWN_COUNTRY, country_name
-from bot.model.periods import ALL_TIME, LAST_30_DAYS, SINCE, Period, split_period
+from bot.model.periods import ALL_TIME, LAST_30_DAYS, SINCE, Period, day_label, split_period
 from bot.model.records import looks_quantized
 from bot.model.release_months import (
     MIDDLE,
@@ -289,9 +289,10 @@ def monthly_releases(reader: Reader, name: str, period: Period) -> Answer:
     if found is None:
         raise UserError(
             f"No archived week falls in {escape(period.label)}: the history has the weeks of "
-            f"{_day(weeks[0].day)} to {_day(weeks[-1].day)}."
+            f"{day_label(weeks[0].day)} to {day_label(weeks[-1].day)}."
         )
-    used = [week for week in counted if week.day in set(found.weeks)]
+    found_weeks = set(found.weeks)
+    used = [week for week in counted if week.day in found_weeks]
     named = None
     if snapshot is not None and found.total:
         named = history.first_and_latest(
@@ -325,10 +326,6 @@ def monthly_releases(reader: Reader, name: str, period: Period) -> Answer:
         named=named,
         name=name,
     )
-
-
-def _day(day: date) -> str:
-    return f"{day.day} {day:%b %Y}"
 
 
 def _utc(day: date) -> datetime:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.answers.charts import Series, country_colour, share_over_time
-from bot.answers.message import Answer, Chart
+from bot.answers.charts import country_colour
+from bot.answers.message import Answer
 from bot.answers.names import CountryName, GroupName, ModelName, OrgName, RegionName, resolve
 from bot.answers.render import render_message
 from bot.core.errors import UserError
@@ -19,11 +19,10 @@ from bot.core.registry import REGION_ONLY, UNKNOWN_COUNTRY, country_name
 from bot.model.aggregates import ATTRIBUTIONS, COUNTRY, LINEAGE, ORG, PUBLISHER
 from bot.model.periods import split_period
 from bot.store.reader import Model, Reader
-from bot.store.snapshots import is_demo_source
 from commands.args import parse_args, usage_error
 from commands.base import Command, Context
 from commands.hubpulse import help_answer
-from commands.share_frame import Frame, common, rows_of, standing, top_orgs
+from commands.share_frame import Frame, Line, common, history_chart, rows_of, standing, top_orgs
 from commands.share_groups import group_share, region_share
 from commands.share_history import (
     check_last_word,
@@ -50,30 +49,6 @@ class ShareLine:
     label: str
     figure: Figure
     note: str = ""
-
-
-def _history_chart(
-    reader: Reader,
-    title: str,
-    level: str,
-    keys: list[tuple[str, str]],
-    attribution_labels: tuple[str, str],
-) -> Chart | None:
-    """Share over time of ``keys`` (key, label): publisher solid, lineage dashed."""
-    lines: list[Series] = []
-    for attribution, suffix, dashed in (
-        (PUBLISHER, attribution_labels[0], False),
-        (LINEAGE, attribution_labels[1], True),
-    ):
-        history = reader.history(attribution, level, [key for key, _ in keys])
-        if len(history) < 2:
-            return None
-        for index, (key, label) in enumerate(keys):
-            colour = country_colour(key) if level == COUNTRY else f"C{index}"
-            points = [(snapshot.taken_at, shares[key]) for snapshot, shares in history]
-            lines.append(Series(f"{label} {suffix}", points, colour, dashed))
-    demo = any(is_demo_source(snapshot.source) for snapshot, _ in history)
-    return share_over_time(title, lines, illustrative=demo)
 
 
 def _country_lines(reader: Reader, frame: Frame, attribution: str) -> list[ShareLine]:
@@ -108,11 +83,11 @@ def overview(reader: Reader, frame: Frame, want_chart: bool) -> Answer:
     answer = render_message("share_overview.j2", views=views, **common(reader, frame))
     chart = None
     if want_chart:
-        chart = _history_chart(
+        chart = history_chart(
             reader,
             "Share of Hub downloads: China vs United States",
             COUNTRY,
-            [("CN", "China"), ("US", "United States")],
+            [Line(country_name(key), [key], country_colour(key)) for key in MAIN_COUNTRIES],
             ("(publisher)", "(lineage)"),
         )
     answer.chart = chart
@@ -165,11 +140,11 @@ def org_share(reader: Reader, frame: Frame, org: OrgName, want_chart: bool) -> A
     )
     chart = None
     if want_chart:
-        chart = _history_chart(
+        chart = history_chart(
             reader,
             f"{org.display_name}: share of Hub downloads",
             ORG,
-            [(org.org, org.display_name)],
+            [Line(org.display_name, [org.org], "C0")],
             ("own repos", "whole family"),
         )
     answer.chart = chart
@@ -225,11 +200,11 @@ def country_share(reader: Reader, frame: Frame, code: str, want_chart: bool) -> 
     )
     chart = None
     if want_chart:
-        chart = _history_chart(
+        chart = history_chart(
             reader,
             f"{name}: share of Hub downloads",
             COUNTRY,
-            [(code, name)],
+            [Line(name, [code], country_colour(code))],
             ("(publisher)", "(lineage)"),
         )
     answer.chart = chart

@@ -1,15 +1,19 @@
 """What every ``/share`` answer reads from the snapshot cache: the latest snapshot and the one
 a week earlier, rows with their change, how much sits with unregistered authors, and the
-largest orgs of a set."""
+largest orgs of a set, and their share over time."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.answers.charts import Series, share_over_time
+from bot.answers.message import Chart
 from bot.answers.render import as_of
 from bot.core.registry import UNKNOWN_COUNTRY
-from bot.model.aggregates import ATTRIBUTIONS, COUNTRY, ORG, PUBLISHER, AggregateRow
+from bot.model.aggregates import ATTRIBUTIONS, COUNTRY, LINEAGE, ORG, PUBLISHER, AggregateRow
 from bot.store.reader import Reader, Snapshot
+from bot.store.snapshots import is_demo_source
 from commands.share_scopes import Rows
 
 TOP_ORGS = 5
@@ -97,3 +101,36 @@ def top_orgs(
         change = None if frame.before is None else row.share - before.get(row.key, 0.0)
         found.append((row.key, org.display_name if org else row.key, Standing(row, change)))
     return found
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a share chart: its label, the keys whose shares it sums, its colour."""
+
+    label: str
+    keys: Sequence[str]
+    colour: str
+
+
+def history_chart(
+    reader: Reader, title: str, level: str, lines: Sequence[Line], suffixes: tuple[str, str]
+) -> Chart | None:
+    """Share over time of each line: publisher solid, lineage dashed (labels end with
+    ``suffixes``' first and second); None before two snapshots."""
+    keys = list(dict.fromkeys(key for line in lines for key in line.keys))
+    series: list[Series] = []
+    for attribution, suffix, dashed in (
+        (PUBLISHER, suffixes[0], False),
+        (LINEAGE, suffixes[1], True),
+    ):
+        history = reader.history(attribution, level, keys)
+        if len(history) < 2:
+            return None
+        for line in lines:
+            points = [
+                (snapshot.taken_at, sum(shares[key] for key in line.keys))
+                for snapshot, shares in history
+            ]
+            series.append(Series(f"{line.label} {suffix}", points, line.colour, dashed))
+    demo = any(is_demo_source(snapshot.source) for snapshot, _ in history)
+    return share_over_time(title, series, illustrative=demo)

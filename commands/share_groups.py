@@ -3,35 +3,35 @@ stands for (their own repos and families summed), each with its members."""
 
 from __future__ import annotations
 
-from bot.answers.charts import Series, share_over_time
+from collections.abc import Sequence
+
 from bot.answers.message import Answer, Chart
 from bot.answers.names import GroupName
 from bot.answers.render import render_message
 from bot.core.registry import country_name, region_name
 from bot.model.aggregates import ATTRIBUTIONS, COUNTRY, LINEAGE, ORG, PUBLISHER
 from bot.store.reader import Reader
-from bot.store.snapshots import is_demo_source
-from commands.share_frame import TOP_ORGS, Frame, common, rows_of, top_orgs
+from commands.share_frame import TOP_ORGS, Frame, Line, common, history_chart, rows_of, top_orgs
 from commands.share_scopes import is_country, region_countries, region_rank, summed
 
 GROUP_LABEL_ORGS = 3
 """A group's chart names up to this many orgs, then counts the rest."""
 
 
-def sum_chart(reader: Reader, title: str, level: str, label: str, keys: list[str]) -> Chart | None:
-    """Share over time of several keys summed: publisher solid, lineage dashed."""
-    lines: list[Series] = []
-    for attribution, suffix, dashed in (
-        (PUBLISHER, "(publisher)", False),
-        (LINEAGE, "(lineage)", True),
-    ):
-        history = reader.history(attribution, level, keys)
-        if len(history) < 2:
-            return None
-        points = [(snapshot.taken_at, sum(shares.values())) for snapshot, shares in history]
-        lines.append(Series(f"{label} {suffix}", points, "C0", dashed))
-    demo = any(is_demo_source(snapshot.source) for snapshot, _ in history)
-    return share_over_time(title, lines, illustrative=demo)
+def group_label(keys: Sequence[str]) -> str:
+    """A group as charts name it: by its orgs' ids (the charts' font has no CJK glyphs for a
+    name like 阿里巴巴), the first one and a count past ``GROUP_LABEL_ORGS``."""
+    if len(keys) > GROUP_LABEL_ORGS:
+        return f"{keys[0]} + {len(keys) - 1} more orgs"
+    return " + ".join(keys)
+
+
+def _summed_chart(
+    reader: Reader, title: str, level: str, label: str, keys: list[str]
+) -> Chart | None:
+    """Share over time of several keys summed in one line."""
+    lines = [Line(label, keys, "C0")]
+    return history_chart(reader, title, level, lines, ("(publisher)", "(lineage)"))
 
 
 def region_share(reader: Reader, frame: Frame, region: str, want_chart: bool) -> Answer:
@@ -66,7 +66,7 @@ def region_share(reader: Reader, frame: Frame, region: str, want_chart: bool) ->
     )
     keys = sorted({code for codes in members.values() for code in codes})
     if want_chart and keys:
-        answer.chart = sum_chart(reader, f"{name}: share of Hub downloads", COUNTRY, name, keys)
+        answer.chart = _summed_chart(reader, f"{name}: share of Hub downloads", COUNTRY, name, keys)
     return answer
 
 
@@ -87,9 +87,6 @@ def group_share(reader: Reader, frame: Frame, group: GroupName, want_chart: bool
         **common(reader, frame),
     )
     if want_chart:
-        # The chart names orgs by id: its font has no CJK glyphs for a label like 阿里巴巴.
-        label = " + ".join(keys[:GROUP_LABEL_ORGS])
-        if len(keys) > GROUP_LABEL_ORGS:
-            label = f"{keys[0]} + {len(keys) - 1} more orgs"
-        answer.chart = sum_chart(reader, f"{label}: share of Hub downloads", ORG, label, keys)
+        label = group_label(keys)
+        answer.chart = _summed_chart(reader, f"{label}: share of Hub downloads", ORG, label, keys)
     return answer

@@ -57,11 +57,11 @@ from bot.model.period_shares import (
     ranked,
     total_downloads,
 )
-from bot.model.periods import Period, split_period
+from bot.model.periods import Period, day_label, split_period
 from bot.store.history import History, KeyWeek, WeekRow
 from bot.store.reader import Reader
 from bot.store.snapshots import is_demo_source
-from commands.share_groups import GROUP_LABEL_ORGS
+from commands.share_groups import group_label
 from commands.share_scopes import is_country
 
 MAIN_COUNTRIES = ("CN", "US")
@@ -147,10 +147,6 @@ def _weeks(history: History) -> list[WeekRow]:
     return weeks
 
 
-def _day(day: date) -> str:
-    return f"{day.day} {day:%b %Y}"
-
-
 def _span(weeks: list[WeekRow], period: Period) -> Span[WeekRow]:
     span = find_span(weeks, period)
     if span is not None:
@@ -163,12 +159,12 @@ def _span(weeks: list[WeekRow], period: Period) -> Span[WeekRow]:
     if weeks[0].day > period.end:
         raise UserError(
             f"No archived week covers {period.label}: the history has the weeks of "
-            f"{_day(weeks[0].day)} to {_day(weeks[-1].day)}; `hubpulse backfill --since "
+            f"{day_label(weeks[0].day)} to {day_label(weeks[-1].day)}; `hubpulse backfill --since "
             f"{period.start.isoformat()}` imports earlier weeks if the archive has them."
         )
     raise UserError(
         f"{period.label.capitalize()} needs an archived week at each end, and the history "
-        f"ends with the week of {_day(weeks[-1].day)}: `hubpulse backfill` imports newer "
+        f"ends with the week of {day_label(weeks[-1].day)}: `hubpulse backfill` imports newer "
         "weeks when the archive publishes them."
     )
 
@@ -244,14 +240,14 @@ def _held(figures: PeriodReader, target: Target) -> None:
     raise UserError(
         f"{echo(target.key)} is not in the org registry, and the archive keeps an unregistered "
         f"author only in the weeks it ranks among the top {ORG_ROWS_KEPT} orgs: the week of "
-        f"{_day(missing[0])} that {figures.span.period.label} needs has none ({where})."
+        f"{day_label(missing[0])} that {figures.span.period.label} needs has none ({where})."
     )
 
 
 def _weeks_holding(history: History, target: Target) -> str | None:
     found = history.attributions(target.level, target.key).values()
     days = sorted({day for by_day in found for day in by_day})
-    return f"{_day(days[0])} to {_day(days[-1])}" if days else None
+    return f"{day_label(days[0])} to {day_label(days[-1])}" if days else None
 
 
 def check_last_word(words: Sequence[str]) -> None:
@@ -309,26 +305,37 @@ class Basis:
         return self.span.period.end > self.latest and self.span.end.day == self.latest
 
 
+ByDay = dict[date, dict[str, KeyWeek]]
+"""Figures read from the history: by week day, then key."""
+
+
 class PeriodReader:
     """The figures of one span, read on the answer's connection. The country level (a few
-    dozen keys a week) is read whole, both attributions at once; orgs only by key."""
+    dozen keys a week) is read whole, both attributions at once; orgs only by key. Each read
+    is kept, so an answer never repeats one."""
 
     def __init__(self, history: History, span: Span[WeekRow]) -> None:
         self.history = history
         self.span = span
         self.ids = [week.id for week in span.needed]
-        self._countries: dict[str, dict[date, dict[str, KeyWeek]]] = {}
+        self._countries: dict[str, ByDay] = {}
+        self._read: dict[tuple[str, str, tuple[str, ...] | None], ByDay] = {}
+
+    def _figures(self, attribution: str, level: str, keys: Sequence[str] | None) -> ByDay:
+        if level == COUNTRY:
+            if not self._countries:
+                self._countries = self.history.countries(self.ids)
+            return self._countries[attribution]
+        wanted = (attribution, level, None if keys is None else tuple(keys))
+        if wanted not in self._read:
+            self._read[wanted] = self.history.at(self.ids, attribution, level, keys)
+        return self._read[wanted]
 
     def shares(
         self, attribution: str, level: str, keys: Sequence[str] | None = None
     ) -> dict[str, PeriodShare]:
         """Shares of ``keys``, or of every key of the level."""
-        if level == COUNTRY:
-            if not self._countries:
-                self._countries = self.history.countries(self.ids)
-            figures = self._countries[attribution]
-        else:
-            figures = self.history.at(self.ids, attribution, level, keys)
+        figures = self._figures(attribution, level, keys)
         wanted = list(keys) if keys is not None else level_keys(self.span, figures)
         return period_shares(self.span, figures, wanted)
 
@@ -344,7 +351,7 @@ class PeriodReader:
         no downloads."""
         held: set[date] = set()
         for attribution in ATTRIBUTIONS:
-            held.update(self.history.at(self.ids, attribution, ORG, [org]))
+            held.update(self._figures(attribution, ORG, [org]))
         missing = [week for week in self.span.needed if week.day not in held]
         rows = self.history.org_rows([week.id for week in missing])
         return [week.day for week in missing if rows.get(week.id, 0) >= ORG_ROWS_KEPT]
@@ -728,10 +735,5 @@ def _versus_chart(
 
 
 def _chart_label(side: Target, subject: str) -> str:
-    """A side as the chart names it: a group by its orgs' ids, as ``/share <group>``'s chart
-    does (the chart's font has no CJK glyphs for a name like 阿里巴巴)."""
-    if side.kind != GROUP:
-        return subject
-    if len(side.members) > GROUP_LABEL_ORGS:
-        return f"{side.members[0]} + {len(side.members) - 1} more orgs"
-    return " + ".join(side.members)
+    """A side as the chart names it: a group as ``/share <group>``'s chart does."""
+    return group_label(side.members) if side.kind == GROUP else subject

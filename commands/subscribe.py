@@ -19,16 +19,15 @@ from bot.channels.subscriptions import (
     UNCHANGED,
     Target,
     describe_features,
-    feature_word,
     split_features,
 )
 from bot.core.errors import UserError
 from bot.model.aggregates import PUBLISHER
 from bot.store.reader import Reader
-from commands.args import bad_argument, parse_args, usage_error
+from commands.args import parse_args, usage_error
 from commands.base import Command, Context
 from commands.hubpulse import help_answer
-from commands.subscriptions import FEATURE_CHOICE, list_answer
+from commands.subscriptions import list_answer, named_features
 from commands.where import channel_of
 
 
@@ -47,10 +46,7 @@ def listing(words: tuple[str, ...], context: Context) -> Answer:
         raise usage_error(COMMAND, f"{echo(words[2])} is extra: `list` takes one feature.")
     if len(words) == 1:
         return list_answer(context)
-    features = feature_word(words[1])
-    if features is None:
-        raise bad_argument(COMMAND, words[1], FEATURE_CHOICE)
-    return list_answer(context, features)
+    return list_answer(context, named_features(COMMAND, words[1]))
 
 
 def run(text: str, context: Context) -> Answer:

@@ -14,6 +14,14 @@ from commands.where import channel_of
 FEATURE_CHOICE = "a feature (`releases`, `share` or `all`)"
 
 
+def named_features(command: Command, word: str) -> Features:
+    """The features ``word`` names; else the command's usage, saying what was wrong."""
+    features = feature_word(word)
+    if features is None:
+        raise bad_argument(command, word, FEATURE_CHOICE)
+    return features
+
+
 def list_answer(context: Context, features: Features | None = None) -> Answer:
     """The channel's subscriptions alphabetically, with settings and who added them, and
     its digest; ``features`` keeps only subscriptions that include one of those features."""
@@ -39,10 +47,7 @@ def run(text: str, context: Context) -> Answer:
         raise usage_error(COMMAND, "Name at most one feature.")
     if not args.words:
         return list_answer(context)
-    features = feature_word(args.words[0])
-    if features is None:
-        raise bad_argument(COMMAND, args.words[0], FEATURE_CHOICE)
-    return list_answer(context, features)
+    return list_answer(context, named_features(COMMAND, args.words[0]))
 
 
 COMMAND = Command(

@@ -66,8 +66,13 @@ def parse_period(words: list[str], today: date) -> Period | None:
         start = _since(words[1])
         if start >= today:
             raise UserError(f"{start:%d %b %Y} is not in the past.")
-        return Period(SINCE, start, today, f"since {start.day} {start:%b %Y}")
+        return Period(SINCE, start, today, f"since {day_label(start)}")
     return None
+
+
+def day_label(day: date) -> str:
+    """A day as answers write it: "5 Jan 2026"."""
+    return f"{day.day} {day:%b %Y}"
 
 
 def split_period(words: tuple[str, ...], today: date) -> tuple[tuple[str, ...], Period | None]:
