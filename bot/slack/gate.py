@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from typing import Any
 
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
@@ -77,16 +78,8 @@ def read_body(environ: dict[str, Any], length: int) -> bytes:
 
 
 def headers_of(environ: dict[str, Any]) -> dict[str, str]:
-    """Request headers by lower-case name, as Bolt's WSGI adapter reads them."""
-    headers = {
-        key[5:].lower().replace("_", "-"): str(value)
-        for key, value in environ.items()
-        if key.startswith("HTTP_")
-    }
-    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        if environ.get(key):
-            headers[key.lower().replace("_", "-")] = str(environ[key])
-    return headers
+    """Request headers by lower-case name, read by Bolt's WSGI adapter."""
+    return {name: str(value) for name, value in WsgiHttpRequest(environ).get_headers().items()}
 
 
 class SlackGate:

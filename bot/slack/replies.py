@@ -26,8 +26,7 @@ from bot.answers.message import Answer, Chart
 from bot.channels.outcome import OUTAGE
 from bot.delivery.sender import classify
 from bot.ops.metrics import DELIVERED, FALLBACK, LOST, observe_answer
-from bot.slack.running import Respond
-from bot.slackapi.clients import error_code
+from bot.slackapi.clients import Responder, error_code
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +79,7 @@ def private_chart_block(client: WebClient, chart: Chart) -> Block | None:
     ).to_dict()
 
 
-def _sent(respond: Respond, what: str, **message: Any) -> bool:
+def _sent(respond: Responder, what: str, **message: Any) -> bool:
     """Post ``message`` to the ``response_url``; whether Slack took it (failures logged)."""
     try:
         response = respond(**message)
@@ -94,7 +93,7 @@ def _sent(respond: Respond, what: str, **message: Any) -> bool:
 
 
 def send_ephemeral(
-    answer: Answer, *, client: WebClient, respond: Respond, tail: list[Block]
+    answer: Answer, *, client: WebClient, respond: Responder, tail: list[Block]
 ) -> None:
     """Only the person who asked sees it; ``tail`` (the Share button) goes last."""
     chart = private_chart_block(client, answer.chart) if answer.chart else None
@@ -117,7 +116,7 @@ def send_ephemeral(
 
 
 def post_in_channel(
-    answer: Answer, *, client: WebClient, respond: Respond, channel_id: str
+    answer: Answer, *, client: WebClient, respond: Responder, channel_id: str
 ) -> None:
     """Post in the conversation; if the bot may not, or Slack will not take the post,
     answer through ``response_url``."""

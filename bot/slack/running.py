@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
 
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
@@ -24,7 +23,7 @@ from bot.answers.message import Answer
 from bot.core.errors import StoreUnavailable, UserError
 from bot.ops.metrics import track_command
 from bot.slack.services import Services
-from bot.slackapi.clients import RESPONSE_URL_LIFETIME
+from bot.slackapi.clients import RESPONSE_URL_LIFETIME, Responder
 from commands.base import Command, Context
 
 log = logging.getLogger(__name__)
@@ -37,20 +36,6 @@ DATA_STORE_UNAVAILABLE = "The data store is unavailable; try again in a minute."
 STORE_ERRORS = (StoreUnavailable, OperationalError, InterfaceError, PoolTimeout)
 #: Where the acknowledgement leaves the time it received the request, for the answer.
 RECEIVED_AT = "hubpulse_received_at"
-
-
-class Respond(Protocol):
-    """Bolt's ``respond`` or ``bot.slackapi.clients.Responder``."""
-
-    def __call__(
-        self,
-        text: str = "",
-        *,
-        blocks: Any = None,
-        response_type: str | None = None,
-        replace_original: bool | None = None,
-        delete_original: bool | None = None,
-    ) -> Any: ...
 
 
 def too_long(text: str) -> str:
@@ -116,7 +101,7 @@ def too_late(context: BoltContext, now: datetime, what: str) -> bool:
     return True
 
 
-def tell_unavailable(respond: Respond, what: str, caller: Caller, exc: BaseException) -> None:
+def tell_unavailable(respond: Responder, what: str, caller: Caller, exc: BaseException) -> None:
     """One line to the person; the cause logged without a traceback (it is an outage)."""
     log.warning(
         "%s not answered (team %s): data store unavailable (%s)",
@@ -130,7 +115,7 @@ def tell_unavailable(respond: Respond, what: str, caller: Caller, exc: BaseExcep
         log.exception("could not tell the person that the data store is unavailable")
 
 
-def apologize(respond: Respond, what: str, caller: Caller) -> None:
+def apologize(respond: Responder, what: str, caller: Caller) -> None:
     """Log the exception being handled and tell the person, in one line."""
     log.exception("%s failed (team %s, user %s)", what, caller.team_id, caller.user_id)
     try:
@@ -145,7 +130,7 @@ def answer_or_explain(
     caller: Caller,
     services: Services,
     client: WebClient,
-    respond: Respond,
+    respond: Responder,
 ) -> Answer | None:
     """The command's answer, or None once a problem has been explained to the person."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
@@ -57,10 +57,11 @@ def register_share_action(app: App) -> None:
     def acknowledge(ack: Ack) -> None:
         ack()
 
-    def share(
-        body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-    ) -> None:
+    def share(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        if not context.response_url:
+            return  # nowhere to answer
         caller = Caller.of(context)
+        respond = services.responder(context.response_url)
         request = shared_request(body)
         command = services.commands.get(request[0]) if request else None
         if request is None or command is None:

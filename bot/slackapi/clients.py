@@ -3,8 +3,8 @@
 Clients for scheduled posts (``make_client``) wait out a couple of 429s and leave the rest to
 the delivery ledger, which retries later. Answers to commands have no ledger: the person is
 waiting, and the ``response_url`` lives ``RESPONSE_URL_LIFETIME``. So their clients
-(``make_client(..., patient=True)`` and ``Responder``) retry 429s (after ``Retry-After``), 5xx
-and connection errors with back-off, for at most a few minutes in all (``patient_handlers``).
+(``make_client(..., retry_handlers=patient_handlers())`` and ``Responder``) retry 429s (after
+``Retry-After``), 5xx and connection errors with back-off, for at most a few minutes in all.
 """
 
 from __future__ import annotations
@@ -181,14 +181,10 @@ class Responder:
         replace_original: bool | None = None,
         delete_original: bool | None = None,
     ) -> WebhookResponse:
-        message: dict[str, Any] = {"text": text}
-        if blocks:
-            message["blocks"] = list(blocks)
-        for name, value in (
-            ("response_type", response_type),
-            ("replace_original", replace_original),
-            ("delete_original", delete_original),
-        ):
-            if value is not None:
-                message[name] = value
-        return self._client.send_dict(message)
+        return self._client.send(
+            text=text,
+            blocks=list(blocks) if blocks else None,
+            response_type=response_type,
+            replace_original=replace_original,
+            delete_original=delete_original,
+        )
