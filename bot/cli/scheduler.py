@@ -4,12 +4,11 @@ commands, for deployments that run the Slack app with ``hubpulse serve --no-sche
 from __future__ import annotations
 
 import logging
-import signal
-from types import FrameType
 
 import click
 
 from bot.cli.base import main, open_store, settings, user_errors
+from bot.cli.signals import StopSignals
 from bot.core.logs import configure_logging
 from bot.jobs.scheduler import start_scheduler
 
@@ -29,15 +28,9 @@ def scheduler_command() -> None:
     engine = open_store(config)
     runner = start_scheduler(config, engine)
 
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        # Only a flag here: the main thread stops the scheduler once ``wait()`` returns, so a
-        # second signal arriving during the shutdown cannot deadlock it.
-        runner.request_stop()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    stop = StopSignals()
     state = "running the jobs" if runner.leading else "standing by (another process runs them)"
     click.echo(f"hubpulse scheduler started: {state}.")
-    runner.wait()
+    stop.wait()
     log.info("hubpulse scheduler stopping")
     runner.stop()

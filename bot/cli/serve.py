@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from types import FrameType
 
 import click
 from slack_bolt.error import BoltError
@@ -17,6 +15,7 @@ from slack_sdk.errors import SlackClientError
 from sqlalchemy import Engine
 
 from bot.cli.base import CliError, main, open_store, settings, user_errors
+from bot.cli.signals import StopSignals
 from bot.core.logs import configure_logging
 from bot.core.settings import Settings, require_slack
 from bot.jobs.scheduler import SchedulerRunner, start_scheduler
@@ -43,28 +42,6 @@ def connect(config: Settings, engine: Engine) -> HubpulseApp:
 
 #: How long a stop waits for the requests and answers in flight (Kubernetes allows 30 s).
 SHUTDOWN_GRACE_SECONDS = 25.0
-
-
-class StopSignals:
-    """SIGTERM and SIGINT, any number of them, set one flag; the main thread does the rest.
-
-    Nothing is raised inside the handler, so a second signal in the middle of the shutdown
-    cannot interrupt it.
-    """
-
-    def __init__(self) -> None:
-        self.requested = threading.Event()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, self._handle)
-
-    def _handle(self, _signum: int, _frame: FrameType | None) -> None:
-        self.requested.set()
-
-    def wait(self, running: threading.Thread | None = None) -> None:
-        """Until a signal, or until ``running`` (the server's loop) ends by itself."""
-        while not self.requested.wait(timeout=1.0):
-            if running is not None and not running.is_alive():
-                return
 
 
 def wait_for_answers(app: HubpulseApp, timeout: float) -> bool:

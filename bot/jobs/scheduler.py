@@ -60,8 +60,6 @@ ARCHIVE_HOURS = 12
 """How often the weekly archive is asked for weeks not imported yet."""
 SYNC_SECONDS = 60
 LEADER_CHECK_SECONDS = 15.0
-WAIT_SLICE_SECONDS = 0.2
-"""How often ``SchedulerRunner.wait`` looks at the flag a signal handler sets."""
 WORKERS = 4
 
 
@@ -262,7 +260,6 @@ class SchedulerRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._tick_lock = threading.Lock()
-        self._requested = False
         self._stopping = threading.Lock()
         self._stopped = False
 
@@ -346,22 +343,10 @@ class SchedulerRunner:
         except Exception:
             log.exception("scheduler leader check failed; retrying in %s s", self.check_seconds)
 
-    def wait(self) -> None:
-        """Block until ``request_stop()`` or ``stop()``."""
-        while not self._requested and not self._stop.wait(WAIT_SLICE_SECONDS):
-            pass
-
-    def request_stop(self) -> None:
-        """Make ``wait()`` return. Safe from a signal handler however many signals arrive: it
-        only sets a flag. (A handler must take no lock: one that sets a ``threading.Event``
-        deadlocks when it interrupts the main thread inside that event's own lock.)"""
-        self._requested = True
-
     def stop(self) -> None:
-        """Stop leading and release the lock, from the thread that waited (not from a signal
-        handler: see ``request_stop``). Idempotent; a call made while another is under way
+        """Stop leading and release the lock, from the thread that waited (never from a
+        signal handler: see ``bot.cli.signals``). Idempotent; a call made while another is under way
         returns at once."""
-        self._requested = True
         if not self._stopping.acquire(blocking=False):
             return
         try:
