@@ -110,15 +110,17 @@ def test_a_server_failing_mid_crawl_exits_2_and_the_previous_snapshot_answers(
 ) -> None:
     assert run("--top", "3").exit_code == 0
     fake_hub.reset_requests()
-    fake_hub.fail(status=500, times=1000, after=2)  # from page 2 of the top listing on
+    # From page 2 of the top listing on, a maintenance window; its Retry-After of 0 keeps the
+    # client's five retries 1 s apart (without it they wait 1, 2, 4, 8 and 8 s).
+    fake_hub.fail(status=503, times=1000, after=2, retry_after=0)
     line = one_line_error(run("--top", "3"))
     assert re.fullmatch(
-        rf"hubpulse: refresh failed: the Hub at {re.escape(fake_hub.url)} answered HTTP 500 "
-        r"\(after retries\) while reading the top-models listing: Internal Error.*; "
+        rf"hubpulse: refresh failed: the Hub at {re.escape(fake_hub.url)} answered HTTP 503 "
+        r"\(after retries\) while reading the top-models listing: Service Unavailable; "
         r"the previous snapshot \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\) is still answering",
         line,
     )
-    assert [r.status for r in fake_hub.requests] == [200, 200] + [500] * 6
+    assert [r.status for r in fake_hub.requests] == [200, 200] + [503] * 6
     reason = line.removeprefix("hubpulse: refresh failed: ").split("; the previous")[0]
     assert snapshots(env) == [(FAILED, reason), (COMPLETE, None)]
     assert hub_own_stderr.getvalue() == ""  # nor did huggingface_hub's retry warnings

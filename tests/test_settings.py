@@ -44,6 +44,7 @@ def test_defaults_need_nothing_set(tmp_path, monkeypatch):
     assert settings.health_max_age_hours == 36
     assert settings.digest_late_hours == 24
     assert settings.share_alert_pp == 0.5
+    assert settings.leader_check_seconds == 15
     assert settings.top_n == 20000
     assert (settings.log_format, settings.log_level) == ("text", "INFO")
     assert settings.slack_api_url == "https://slack.com/api/"
@@ -97,6 +98,8 @@ def test_well_formed_values_are_parsed():
         ("HUBPULSE_DIGEST_LATE_HOURS", "169", "at most 168"),
         ("HUBPULSE_SHARE_ALERT_PP", "150", "at most 100"),
         ("HUBPULSE_PORT", "70000", "between 1 and 65,535"),
+        ("HUBPULSE_LEADER_CHECK_SECONDS", "16", "at most 15"),
+        ("HUBPULSE_LEADER_CHECK_SECONDS", "0", "more than 0"),
         ("HUBPULSE_LOG_FORMAT", "xml", "text or json"),
         ("HUBPULSE_LOG_LEVEL", "LOUD", "DEBUG, INFO, WARNING or ERROR"),
     ],

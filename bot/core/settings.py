@@ -47,6 +47,9 @@ SECRET_FIELDS = frozenset(
 
 GRACE_MIN_SECONDS = 1
 """APScheduler refuses a misfire grace time below one whole second."""
+LEADER_CHECK_MAX_SECONDS = 15.0
+"""The longest time between a scheduler's checks of the leader lock: a quarter of the lock's
+lease (``bot.jobs.leader.LEASE_SECONDS``), so a live leader never comes near losing it."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class Settings:
     share_alert_pp: float
     port: int
     archive_repo: str
+    leader_check_seconds: float
     orgs_file: str | None = None
 
     @property
@@ -219,6 +223,14 @@ SETTINGS = (
         "hfmlsoc/hub_weekly_snapshots",
         "Weekly whole-Hub archive for `hubpulse backfill`: a dataset repo on HF_ENDPOINT, "
         "or a local directory of the same layout",
+    ),
+    Setting(
+        "leader_check_seconds",
+        "HUBPULSE_LEADER_CHECK_SECONDS",
+        f"{LEADER_CHECK_MAX_SECONDS:g}",
+        "PostgreSQL: seconds between a scheduler's checks of the leader lock; a standby takes "
+        "over from a leader that stopped within this",
+        number(0, LEADER_CHECK_MAX_SECONDS),
     ),
     Setting(
         "orgs_file",

@@ -23,6 +23,8 @@ from typing import Protocol
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.core.settings import LEADER_CHECK_MAX_SECONDS
+
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "hubpulse-scheduler"
@@ -31,9 +33,9 @@ KEY_SQL = (
 )
 """The lock's 64-bit key: one per database and schema, so two deployments sharing a
 PostgreSQL server (or tests, each in its own schema) do not block each other."""
-LEASE_SECONDS = 60.0
-"""How long the lock outlives a holder that stopped checking it. Several leader checks long
-(``bot.jobs.scheduler.LEADER_CHECK_SECONDS``): a live holder never comes near it."""
+LEASE_SECONDS = 4 * LEADER_CHECK_MAX_SECONDS
+"""How long the lock outlives a holder that stopped checking it: four of the longest leader
+checks (``HUBPULSE_LEADER_CHECK_SECONDS``), so a live holder never comes near it."""
 LEASE_SQL = (
     "SELECT set_config(name, :ms, false) FROM pg_settings WHERE name = 'idle_session_timeout'"
 )

@@ -59,7 +59,6 @@ RETRY_MINUTES = 5
 ARCHIVE_HOURS = 12
 """How often the weekly archive is asked for weeks not imported yet."""
 SYNC_SECONDS = 60
-LEADER_CHECK_SECONDS = 15.0
 WORKERS = 4
 
 
@@ -249,12 +248,11 @@ class SchedulerRunner:
         rt: Runtime,
         lock: LeaderLock,
         *,
-        check_seconds: float = LEADER_CHECK_SECONDS,
         listeners: Sequence[tuple[Callable[[JobEvent], None], int]] = (),
     ) -> None:
         self.runtime = rt
         self.lock = lock
-        self.check_seconds = check_seconds
+        self.check_seconds = rt.settings.leader_check_seconds
         self.listeners = list(listeners)
         self.scheduler: BackgroundScheduler | None = None
         self._stop = threading.Event()

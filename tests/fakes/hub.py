@@ -851,9 +851,10 @@ class FakeHub:
 
         Once ``after`` more requests whose path starts with ``path_prefix`` have been answered
         normally, the next ``times`` such requests answer ``status`` with a JSON body
-        (``body``, or ``{"error": ...}`` as the Hub words it). A 429 carries ``Retry-After``
-        and the Hub's ``RateLimit`` / ``RateLimit-Policy`` headers when ``retry_after`` is
-        given. A 401/404 on a repository path carries ``X-Error-Code: RepoNotFound``.
+        (``body``, or ``{"error": ...}`` as the Hub words it). With ``retry_after``, a 429
+        carries ``Retry-After`` and the Hub's ``RateLimit`` / ``RateLimit-Policy`` headers, and
+        a 503 (maintenance) ``Retry-After``. A 401/404 on a repository path carries
+        ``X-Error-Code: RepoNotFound``.
 
         Faults are checked in the order they were scripted; the first one due fires, and a
         request that fires a fault does not count towards the ``after`` of the others.
@@ -1429,8 +1430,9 @@ def _fault_response(fault: _Fault, path: str) -> _Response:
             body = {"error": HTTPStatus(status).phrase}
         except ValueError:
             body = {"error": f"HTTP {status}"}
-    if status == 429 and fault.retry_after is not None:
+    if status in {429, 503} and fault.retry_after is not None:
         headers["Retry-After"] = str(fault.retry_after)
+    if status == 429 and fault.retry_after is not None:
         headers["RateLimit"] = f'"api";r=0;t={fault.retry_after}'
         headers["RateLimit-Policy"] = '"fixed window";"api";q=500;w=300'
     if status in {401, 404} and path.startswith(_REPO_PATHS):
