@@ -21,7 +21,7 @@ lint: $(BIN)/.installed
 	$(BIN)/lint-imports
 
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --numprocesses=2 --dist=loadgroup
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/refresh.py

@@ -113,3 +113,28 @@ def fake() -> Iterator[FakeSlack]:
     test module that needs another Slack defines its own ``fake``."""
     with harness_slack() as running:
         yield running
+
+
+SERIAL_MODULES = frozenset(
+    {
+        "test_answer_delivery.py",
+        "test_health.py",
+        "test_migrations.py",
+        "test_packaging.py",
+        "test_scheduler_signals.py",
+        "test_serve.py",
+        "test_socket_mode.py",
+        "test_stop_signals.py",
+    }
+)
+"""Modules (besides ``tests/faults/``) whose tests run real processes or bound real time."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``pytest -n`` (pytest-xdist, ``--dist loadgroup``) the tests that run real
+    processes or bound real time share one worker, one at a time, so that their deadlines are
+    never measured against another test's load; the rest spread over the other workers."""
+    for item in items:
+        path = item.path
+        if path.parent.name == "faults" or path.name in SERIAL_MODULES:
+            item.add_marker(pytest.mark.xdist_group("processes"))
