@@ -96,6 +96,21 @@ def number(low: float, high: float) -> Parser:
     return parse
 
 
+def seconds(low: float, high: float) -> Parser:
+    """A number of seconds from ``low`` to ``high``, both included."""
+
+    def parse(value: str) -> float:
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not low <= number <= high:
+            raise ValueError(f"must be a number of seconds from {low:g} to {high:g}")
+        return number
+
+    return parse
+
+
 def hours(high: float, *, at_least_seconds: int) -> Parser:
     """A number of hours, up to ``high``, that is at least ``at_least_seconds`` whole seconds."""
 

@@ -28,6 +28,7 @@ from bot.core.setting_values import (
     hours,
     http_url,
     number,
+    seconds,
     slack_api_url,
     timezone,
     token,
@@ -230,7 +231,7 @@ SETTINGS = (
         f"{LEADER_CHECK_MAX_SECONDS:g}",
         "PostgreSQL: seconds between a scheduler's checks of the leader lock; a standby takes "
         "over from a leader that stopped within this",
-        number(0, LEADER_CHECK_MAX_SECONDS),
+        seconds(1, LEADER_CHECK_MAX_SECONDS),
     ),
     Setting(
         "orgs_file",
