@@ -41,6 +41,7 @@ import json
 import mimetypes
 import re
 import socket
+import sys
 import threading
 import uuid
 from collections import Counter, OrderedDict
@@ -650,8 +651,7 @@ class FakeHub:
             return self
         for cdn in (False, True):
             handler = type("_BoundHandler", (_Handler,), {"hub": self, "cdn": cdn})
-            server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-            server.daemon_threads = True
+            server = _Server(("127.0.0.1", 0), handler)
             port = server.server_address[1]
             thread = threading.Thread(
                 target=server.serve_forever,
@@ -1439,6 +1439,17 @@ def _fault_response(fault: _Fault, path: str) -> _Response:
         headers["X-Error-Code"] = "RepoNotFound"
         headers["X-Error-Message"] = "Repository not found"
     return _Response(status, body, headers)
+
+
+class _Server(ThreadingHTTPServer):
+    """A client that hangs up mid-answer (a killed refresh) is its own business, as on the
+    real Hub: no traceback on the test's stderr."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
