@@ -162,7 +162,14 @@ class HttpServer:
             finally:
                 done.set()
 
-        self._server.trigger.pull_trigger(run)
+        try:
+            self._server.trigger.pull_trigger(run)
+        except OSError:
+            # The loop's wake-up pipe is closed under it (EBADF): nothing would run ``run`` in
+            # the loop, so run it here rather than fail the shutdown with a traceback.
+            log.warning("HTTP server loop cannot be woken; stopping it from this thread")
+            action()
+            return
         done.wait(timeout=READ_TIMEOUT_SECONDS)
 
     def stop_accepting(self) -> None:
