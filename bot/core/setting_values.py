@@ -83,12 +83,17 @@ def whole(low: int, high: int) -> Parser:
     return parse
 
 
+def _float(value: str) -> float:
+    """``value`` as a float; NaN (which every range check refuses) when it is not a number."""
+    try:
+        return float(value)
+    except ValueError:
+        return float("nan")
+
+
 def number(low: float, high: float) -> Parser:
     def parse(value: str) -> float:
-        try:
-            number = float(value)
-        except ValueError:
-            number = float("nan")
+        number = _float(value)
         if not (number > low and number <= high):
             raise ValueError(f"must be a number more than {low:g} and at most {high:g}")
         return number
@@ -100,10 +105,7 @@ def seconds(low: float, high: float) -> Parser:
     """A number of seconds from ``low`` to ``high``, both included."""
 
     def parse(value: str) -> float:
-        try:
-            number = float(value)
-        except ValueError:
-            number = float("nan")
+        number = _float(value)
         if not low <= number <= high:
             raise ValueError(f"must be a number of seconds from {low:g} to {high:g}")
         return number
@@ -115,10 +117,7 @@ def hours(high: float, *, at_least_seconds: int) -> Parser:
     """A number of hours, up to ``high``, that is at least ``at_least_seconds`` whole seconds."""
 
     def parse(value: str) -> float:
-        try:
-            number = float(value)
-        except ValueError:
-            number = float("nan")
+        number = _float(value)
         if not (
             math.isfinite(number) and int(number * 3600) >= at_least_seconds and number <= high
         ):
